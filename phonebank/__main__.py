@@ -1,0 +1,3 @@
+from phonebank.cli.main import main
+
+raise SystemExit(main())

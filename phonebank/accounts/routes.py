@@ -1,0 +1,69 @@
+"""GET/POST /login and POST /logout."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from phonebank.accounts.service import AccountService, LoginError
+from phonebank.web.app import Feature
+from phonebank.web.security import end_session, public, requires, start_session
+
+ACCOUNTS = web.AppKey("accounts", AccountService)
+
+_MESSAGES = {
+    "bad_credentials": "Unknown user name or wrong password.",
+    "rate_limited": "Too many failed attempts. Wait a few minutes and try again.",
+}
+
+
+def safe_next(target: str | None) -> str:
+    """Only local paths: an attacker's link must not bounce a user to another site."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@public
+async def login_form(request: web.Request) -> web.Response:
+    context = {"error": None, "username": "", "next": safe_next(request.query.get("next"))}
+    return aiohttp_jinja2.render_template("login.html", request, context)
+
+
+@public
+async def login_submit(request: web.Request) -> web.Response:
+    form = await request.post()
+    username = str(form.get("username", ""))
+    password = str(form.get("password", ""))
+    target = safe_next(str(form.get("next", "/")))
+    client = request.remote or "unknown"
+    try:
+        # argon2 takes tens of milliseconds: keep it off the event loop.
+        account = await asyncio.to_thread(request.app[ACCOUNTS].login, username, password, client)
+    except LoginError as exc:
+        status = 429 if exc.code == "rate_limited" else 401
+        context = {"error": _MESSAGES[exc.code], "username": username, "next": target}
+        response = aiohttp_jinja2.render_template("login.html", request, context, status=status)
+        if exc.retry_after:
+            response.headers["Retry-After"] = str(int(exc.retry_after) + 1)
+        return response
+    start_session(request, account.id, account.role)
+    raise web.HTTPSeeOther(target)
+
+
+@requires("volunteer")
+async def logout(request: web.Request) -> web.Response:
+    end_session(request)
+    raise web.HTTPSeeOther("/login")
+
+
+def setup(service: AccountService) -> Feature:
+    def install(app: web.Application) -> None:
+        app[ACCOUNTS] = service
+        app.router.add_get("/login", login_form, name="login")
+        app.router.add_post("/login", login_submit)
+        app.router.add_post("/logout", logout, name="logout")
+
+    return install

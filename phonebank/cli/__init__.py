@@ -1,0 +1,1 @@
+"""The `phonebank` command and its subcommands."""

@@ -1,0 +1,67 @@
+"""The aiohttp application: templates, security middleware and the feature routes.
+
+`create_app` only wires what it is given; the composition root
+(`phonebank.service`) builds the parts.
+"""
+
+from __future__ import annotations
+
+import gettext
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from phonebank.resources import resource_dir
+from phonebank.web.security import SECURITY, SecuritySettings, current_session, security_middleware
+from phonebank.web.sessions import csrf_token
+
+# A feature registers its routes (and reads its own AppKeys) on the application.
+Feature = Callable[[web.Application], None]
+
+SESSION_MAX_AGE = 12 * 3600.0  # one long campaign evening
+
+
+def _template_context(request: web.Request) -> dict[str, object]:
+    settings = request.app[SECURITY]
+    session = current_session(request)
+    return {
+        "session": session,
+        "csrf_token": csrf_token(settings.key, session),
+        "request_path": request.path,
+    }
+
+
+def create_app(
+    *,
+    secret_key: bytes,
+    clock: Callable[[], float],
+    features: Iterable[Feature],
+    secure_cookies: bool = False,
+    web_dir: Path | None = None,
+) -> web.Application:
+    app = web.Application(middlewares=[security_middleware], client_max_size=8 * 1024 * 1024)
+    app[SECURITY] = SecuritySettings(
+        key=secret_key, max_age=SESSION_MAX_AGE, secure_cookies=secure_cookies, clock=clock
+    )
+    root = web_dir or resource_dir("web")
+    env = aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(root / "templates"),
+        autoescape=jinja2.select_autoescape(["html", "xml"]),
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        context_processors=[_context_processor],
+    )
+    # Translations arrive with the volunteer screen's issue; until then strings are English.
+    env.install_gettext_translations(gettext.NullTranslations(), newstyle=True)  # type: ignore[attr-defined]
+    app.router.add_static("/static/", root / "static", name="static")
+    for feature in features:
+        feature(app)
+    return app
+
+
+async def _context_processor(request: web.Request) -> dict[str, object]:
+    return _template_context(request)
