@@ -50,6 +50,9 @@ class WebConfig:
     port: int = 8080
     # Signs session cookies; generated and kept in data_dir when empty.
     secret_key: str = ""
+    # Set when the service is reached over HTTPS (a reverse proxy): cookies then never
+    # travel in clear text.
+    secure_cookies: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,19 @@ class AsteriskConfig:
     # Empty: take the secret the sandbox generated (data_dir/asterisk/sandbox.json).
     ami_secret: str = ""
     sip_port: int = 15060
+    # Address the SIP (UDP) transport binds to. The sandbox always uses 127.0.0.1;
+    # a production render (`phonebank asterisk render`) uses this value.
+    sip_host: str = "127.0.0.1"
+    # The SIP trunk ("carrier" endpoint). On loopback by default so that SIPp can
+    # stand in for a provider in tests; a production box names its provider here.
+    carrier_host: str = "127.0.0.1"
+    carrier_port: int = 15070
+    # RTP media ports, kept away from a system Asterisk's 10000-20000.
+    rtp_start: int = 20000
+    rtp_end: int = 20999
+    # Analog handsets on the DAHDI card: FXS ports 1..N become stations.
+    # 0 renders a chan_dahdi.conf without channels.
+    dahdi_fxs_ports: int = 0
     # FastAGI server of the phonebank process, reached by the dialplan.
     agi_port: int = 14573
     debian_mirror: str = "http://deb.debian.org/debian"

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-import aiohttp_jinja2
 from aiohttp import web
 
 from phonebank.accounts.service import AccountService, LoginError
-from phonebank.web.app import Feature
+from phonebank.web.app import Feature, render
 from phonebank.web.security import end_session, public, requires, start_session
 
 ACCOUNTS = web.AppKey("accounts", AccountService)
@@ -29,7 +28,7 @@ def safe_next(target: str | None) -> str:
 @public
 async def login_form(request: web.Request) -> web.Response:
     context = {"error": None, "username": "", "next": safe_next(request.query.get("next"))}
-    return aiohttp_jinja2.render_template("login.html", request, context)
+    return render(request, "login.html", context)
 
 
 @public
@@ -45,7 +44,7 @@ async def login_submit(request: web.Request) -> web.Response:
     except LoginError as exc:
         status = 429 if exc.code == "rate_limited" else 401
         context = {"error": _MESSAGES[exc.code], "username": username, "next": target}
-        response = aiohttp_jinja2.render_template("login.html", request, context, status=status)
+        response = render(request, "login.html", context, status=status)
         if exc.retry_after:
             response.headers["Retry-After"] = str(int(exc.retry_after) + 1)
         return response

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import aiohttp_jinja2
 from aiohttp import web
 
 from phonebank.health.service import HealthService
-from phonebank.web.app import Feature
+from phonebank.web.app import Feature, render
 from phonebank.web.security import public, requires
 
 HEALTH = web.AppKey("health", HealthService)
@@ -21,7 +20,7 @@ async def healthz(request: web.Request) -> web.Response:
 @requires("volunteer")
 async def home(request: web.Request) -> web.Response:
     report = await request.app[HEALTH].check()
-    return aiohttp_jinja2.render_template("home.html", request, {"report": report})
+    return render(request, "home.html", {"report": report})
 
 
 def setup(service: HealthService) -> Feature:

@@ -10,7 +10,6 @@ import gettext
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
@@ -24,14 +23,18 @@ Feature = Callable[[web.Application], None]
 SESSION_MAX_AGE = 12 * 3600.0  # one long campaign evening
 
 
-def _template_context(request: web.Request) -> dict[str, object]:
+TEMPLATES = web.AppKey("templates", jinja2.Environment)
+
+
+def render(
+    request: web.Request, name: str, context: dict[str, object], *, status: int = 200
+) -> web.Response:
+    """Render a page with what every page needs: the session and its CSRF token."""
     settings = request.app[SECURITY]
     session = current_session(request)
-    return {
-        "session": session,
-        "csrf_token": csrf_token(settings.key, session),
-        "request_path": request.path,
-    }
+    full = {"session": session, "csrf_token": csrf_token(settings.key, session), **context}
+    html = request.app[TEMPLATES].get_template(name).render(full)
+    return web.Response(text=html, status=status, content_type="text/html")
 
 
 def create_app(
@@ -47,14 +50,13 @@ def create_app(
         key=secret_key, max_age=SESSION_MAX_AGE, secure_cookies=secure_cookies, clock=clock
     )
     root = web_dir or resource_dir("web")
-    env = aiohttp_jinja2.setup(
-        app,
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(root / "templates"),
         autoescape=jinja2.select_autoescape(["html", "xml"]),
         undefined=jinja2.StrictUndefined,
         extensions=["jinja2.ext.i18n"],
-        context_processors=[_context_processor],
     )
+    app[TEMPLATES] = env
     # Translations arrive with the volunteer screen's issue; until then strings are English.
     env.install_gettext_translations(gettext.NullTranslations(), newstyle=True)  # type: ignore[attr-defined]
     app.router.add_static("/static/", root / "static", name="static")
@@ -62,6 +64,3 @@ def create_app(
         feature(app)
     return app
 
-
-async def _context_processor(request: web.Request) -> dict[str, object]:
-    return _template_context(request)

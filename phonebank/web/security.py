@@ -41,6 +41,8 @@ class SecuritySettings:
 
 
 SECURITY = web.AppKey("security", SecuritySettings)
+SESSION = web.RequestKey("session", Session)
+SESSION_CHANGED = web.RequestKey("session_changed", bool)
 
 
 def public(handler: H) -> H:
@@ -65,23 +67,22 @@ def role_allows(user_role: str, needed: str) -> bool:
 
 
 def current_session(request: web.Request) -> Session:
-    session: Session = request["session"]
-    return session
+    return request[SESSION]
 
 
 def start_session(request: web.Request, user_id: int, role: str) -> Session:
     """Replace the visitor's session with a fresh one (a new id defeats session fixation)."""
     settings = request.app[SECURITY]
     session = new_session(settings.clock(), user_id=user_id, role=role)
-    request["session"] = session
-    request["session_changed"] = True
+    request[SESSION] = session
+    request[SESSION_CHANGED] = True
     return session
 
 
 def end_session(request: web.Request) -> None:
     settings = request.app[SECURITY]
-    request["session"] = new_session(settings.clock())
-    request["session_changed"] = True
+    request[SESSION] = new_session(settings.clock())
+    request[SESSION_CHANGED] = True
 
 
 def _access_of(request: web.Request, handler: Handler) -> str | None:
@@ -100,8 +101,8 @@ async def security_middleware(request: web.Request, handler: Handler) -> web.Str
     settings = request.app[SECURITY]
     now = settings.clock()
     session = decode_session(settings.key, request.cookies.get(SESSION_COOKIE), now, settings.max_age)
-    request["session_changed"] = session is None
-    request["session"] = session or new_session(now)
+    request[SESSION_CHANGED] = session is None
+    request[SESSION] = session or new_session(now)
 
     access = _access_of(request, handler)
     if access is None:
@@ -115,12 +116,14 @@ async def security_middleware(request: web.Request, handler: Handler) -> web.Str
             form = await request.post()
             field = form.get("csrf_token")
             token = field if isinstance(field, str) else None
-        if not csrf_valid(settings.key, request["session"], token):
+        if not csrf_valid(settings.key, request[SESSION], token):
             raise web.HTTPForbidden(text="missing or invalid CSRF token; reload the page and try again")
     if access != PUBLIC:
-        current = request["session"]
+        current = request[SESSION]
         if not current.authenticated:
-            if request.method == "GET" and "text/html" in request.headers.get("Accept", "text/html"):
+            accept = request.headers.get("Accept", "")
+            wants_json = "application/json" in accept and "text/html" not in accept
+            if request.method == "GET" and not wants_json:
                 raise web.HTTPSeeOther(f"/login?next={request.rel_url.path_qs}")
             raise web.HTTPUnauthorized(text="log in first")
         if not role_allows(current.role, access):
@@ -137,10 +140,10 @@ async def security_middleware(request: web.Request, handler: Handler) -> web.Str
 
 
 def _finish(request: web.Request, response: web.StreamResponse, settings: SecuritySettings) -> None:
-    if request["session_changed"] and not response.prepared:
+    if request[SESSION_CHANGED] and not response.prepared:
         response.set_cookie(
             SESSION_COOKIE,
-            encode_session(settings.key, request["session"]),
+            encode_session(settings.key, request[SESSION]),
             max_age=int(settings.max_age),
             httponly=True,
             samesite="Lax",

@@ -1,0 +1,159 @@
+"""The web layer's guards, on the real aiohttp app with in-memory accounts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from phonebank.accounts import routes as account_routes
+from phonebank.accounts.service import Account, AccountService
+from phonebank.health import routes as health_routes
+from phonebank.health.service import HealthService
+from phonebank.web.app import create_app
+from phonebank.web.ratelimit import AttemptLimiter
+
+
+class PlainHasher:
+    """Stands in for argon2 in fast tests; the argon2 hasher has its own tests."""
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        return password_hash == f"plain:{password}"
+
+    def dummy_verify(self, password: str) -> None:
+        return None
+
+
+class MemoryRepo:
+    def __init__(self, *accounts: Account) -> None:
+        self._accounts = {a.username: a for a in accounts}
+
+    def by_username(self, username: str) -> Account | None:
+        return self._accounts.get(username)
+
+    def by_id(self, user_id: int) -> Account | None:
+        return next((a for a in self._accounts.values() if a.id == user_id), None)
+
+
+@dataclass
+class Link:
+    connected: bool = False
+
+
+def _account(uid: int, name: str, role: str, active: bool = True) -> Account:
+    return Account(uid, name, name.title(), role, "fr", active, f"plain:{name}-pw")
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[TestClient[web.Request, web.Application]]:
+    now = [1_000_000.0]
+    repo = MemoryRepo(_account(1, "alice", "admin"), _account(2, "vic", "volunteer"), _account(3, "gone", "admin", False))
+    accounts = AccountService(repo, PlainHasher(), lambda: now[0], AttemptLimiter(limit=3, window=300))
+    health = HealthService(lambda: None, Link(connected=True), lambda: now[0])
+    app = create_app(
+        secret_key=b"x" * 32,
+        clock=lambda: now[0],
+        features=[health_routes.setup(health), account_routes.setup(accounts)],
+    )
+    async with TestClient(TestServer(app)) as test_client:
+        yield test_client
+
+
+async def _csrf(client: TestClient[web.Request, web.Application]) -> str:
+    page = await (await client.get("/login")).text()
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, page
+    return match.group(1)
+
+
+async def test_healthz_is_public_json(client: TestClient[web.Request, web.Application]) -> None:
+    response = await client.get("/healthz")
+    assert response.status == 200
+    body = await response.json()
+    assert body["status"] == "ok" and body["database"] == "ok" and body["asterisk"] == "connected"
+
+
+async def test_pages_need_a_login(client: TestClient[web.Request, web.Application]) -> None:
+    response = await client.get("/", allow_redirects=False)
+    assert response.status == 303
+    assert response.headers["Location"].startswith("/login")
+    api = await client.get("/", headers={"Accept": "application/json"}, allow_redirects=False)
+    assert api.status == 401
+
+
+async def test_login_without_csrf_token_is_refused(client: TestClient[web.Request, web.Application]) -> None:
+    response = await client.post("/login", data={"username": "alice", "password": "alice-pw"})
+    assert response.status == 403
+
+
+async def test_login_with_token_then_logout(client: TestClient[web.Request, web.Application]) -> None:
+    token = await _csrf(client)
+    response = await client.post(
+        "/login", data={"username": "Alice", "password": "alice-pw", "csrf_token": token}, allow_redirects=False
+    )
+    assert response.status == 303
+    cookie = response.cookies["phonebank_session"]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    home = await client.get("/")
+    assert home.status == 200
+    assert "Phone bank status" in await home.text()
+    # The session id changed at login, so the pre-login token no longer works.
+    stale = await client.post("/logout", data={"csrf_token": token}, allow_redirects=False)
+    assert stale.status == 403
+    page = await home.text()
+    fresh = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert fresh
+    out = await client.post("/logout", data={"csrf_token": fresh.group(1)}, allow_redirects=False)
+    assert out.status == 303
+    assert (await client.get("/", allow_redirects=False)).status == 303
+
+
+async def test_wrong_password_and_inactive_user_are_refused(client: TestClient[web.Request, web.Application]) -> None:
+    token = await _csrf(client)
+    for username, password in (("alice", "nope"), ("gone", "gone-pw"), ("nobody", "x")):
+        response = await client.post(
+            "/login", data={"username": username, "password": password, "csrf_token": token}
+        )
+        assert response.status == 401
+        assert "wrong password" in await response.text()
+
+
+async def test_login_rate_limit(client: TestClient[web.Request, web.Application]) -> None:
+    token = await _csrf(client)
+    for _ in range(3):
+        await client.post("/login", data={"username": "vic", "password": "bad", "csrf_token": token})
+    response = await client.post("/login", data={"username": "vic", "password": "vic-pw", "csrf_token": token})
+    assert response.status == 429
+    assert int(response.headers["Retry-After"]) > 0
+
+
+async def test_next_parameter_cannot_leave_the_site(client: TestClient[web.Request, web.Application]) -> None:
+    token = await _csrf(client)
+    response = await client.post(
+        "/login",
+        data={"username": "vic", "password": "vic-pw", "csrf_token": token, "next": "//evil.example/x"},
+        allow_redirects=False,
+    )
+    assert response.headers["Location"] == "/"
+
+
+async def test_security_headers(client: TestClient[web.Request, web.Application]) -> None:
+    response = await client.get("/login")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+async def test_route_without_access_rule_is_refused() -> None:
+    async def undeclared(request: web.Request) -> web.Response:
+        return web.Response(text="secret")
+
+    def feature(app: web.Application) -> None:
+        app.router.add_get("/undeclared", undeclared)
+
+    app = create_app(secret_key=b"y" * 32, clock=lambda: 0.0, features=[feature])
+    async with TestClient(TestServer(app)) as test_client:
+        assert (await test_client.get("/undeclared")).status == 403
