@@ -27,7 +27,7 @@ from phonebank.db.engine import make_engine, session_factory
 from phonebank.db.migrate import upgrade
 from phonebank.health import routes as health_routes
 from phonebank.health.service import HealthService
-from phonebank.security.passwords import Argon2Hasher
+from phonebank.security.passwords import PasswordHasher
 from phonebank.web.app import create_app
 from phonebank.web.secret import load_or_create_secret
 
@@ -99,7 +99,7 @@ async def running_service(
         # The service comes up even when Asterisk is down; the client keeps retrying.
         await ami.start()
         try:
-            accounts = AccountService(SqlAccountRepo(sessions), Argon2Hasher(), clock)
+            accounts = AccountService(SqlAccountRepo(sessions), PasswordHasher(), clock)
             health = HealthService(_ping(engine), ami, clock)
             secret = load_or_create_secret(config.web.secret_key, config.paths.data_dir / "web-secret")
             app = create_app(
