@@ -21,6 +21,7 @@ from phonebank.config import CONFIG_ENV, ConfigError, load_config
 _COMMAND_MODULES = (
     "phonebank.cli.up",
     "phonebank.cli.db",
+    "phonebank.cli.user",
     "phonebank.cli.asterisk",
     "phonebank.cli.config_cmd",
 )

@@ -1,0 +1,32 @@
+"""All tables; importing this package registers every model on `Base.metadata`."""
+
+from __future__ import annotations
+
+from phonebank.db.models.accounts import AccessCode, Station, User
+from phonebank.db.models.audit import AuditEntry
+from phonebank.db.models.calls import CallAttempt, Callback, Outcome, SurveyAnswer
+from phonebank.db.models.campaigns import CallList, CallListEntry, Campaign, Disposition
+from phonebank.db.models.people import Consent, Contact, DoNotCallEntry, PhoneNumber
+from phonebank.db.models.scripts import Script, SurveyOption, SurveyQuestion
+
+__all__ = [
+    "AccessCode",
+    "AuditEntry",
+    "CallAttempt",
+    "CallList",
+    "CallListEntry",
+    "Callback",
+    "Campaign",
+    "Consent",
+    "Contact",
+    "Disposition",
+    "DoNotCallEntry",
+    "Outcome",
+    "PhoneNumber",
+    "Script",
+    "Station",
+    "SurveyAnswer",
+    "SurveyOption",
+    "SurveyQuestion",
+    "User",
+]

@@ -1,0 +1,1 @@
+"""Security helpers that do not depend on the web layer."""
