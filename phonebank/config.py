@@ -32,7 +32,9 @@ def _xdg(var: str, fallback: str, environ: Mapping[str, str] | None = None) -> P
 @dataclass(frozen=True)
 class PathsConfig:
     # Where the SQLite file, the sandbox's state and logs live.
-    data_dir: Path = field(default_factory=lambda: _xdg("XDG_DATA_HOME", ".local/share") / "phonebank")
+    data_dir: Path = field(
+        default_factory=lambda: _xdg("XDG_DATA_HOME", ".local/share") / "phonebank"
+    )
     # Built once and reused: the debootstrapped Asterisk root is about 500 MB.
     cache_dir: Path = field(default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache") / "phonebank")
 
@@ -107,7 +109,16 @@ def _coerce(value: Any, kind: Any, where: str) -> Any:
     if kind is bool:
         if isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.lower() in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+        if isinstance(value, str) and value.lower() in {
+            "1",
+            "true",
+            "yes",
+            "on",
+            "0",
+            "false",
+            "no",
+            "off",
+        }:
             return value.lower() in {"1", "true", "yes", "on"}
         raise ConfigError(f"{where}: expected true or false, got {value!r}")
     if kind is int:
@@ -158,7 +169,9 @@ def _apply(base: Config, layer: Mapping[str, Mapping[str, Any]], source: str) ->
         for key, raw in values.items():
             if key not in hints:
                 known = ", ".join(sorted(hints))
-                raise ConfigError(f"{source}: unknown setting {section_name}.{key} (known: {known})")
+                raise ConfigError(
+                    f"{source}: unknown setting {section_name}.{key} (known: {known})"
+                )
             changes[key] = _coerce(raw, hints[key], f"{source}: {section_name}.{key}")
         replaced[section_name] = dataclasses.replace(current, **changes)
     return dataclasses.replace(base, **replaced)
@@ -170,7 +183,7 @@ def _env_layer(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX) or name == CONFIG_ENV:
             continue
-        rest = name[len(ENV_PREFIX):].lower()
+        rest = name[len(ENV_PREFIX) :].lower()
         section, _, key = rest.partition("_")
         if section not in sections or not key:
             # Other PHONEBANK_* variables (e.g. for tests) are not settings.
@@ -188,7 +201,9 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
             cache_dir=_xdg("XDG_CACHE_HOME", ".cache", env) / "phonebank",
         )
     )
-    file_path = path if path is not None else (Path(env[CONFIG_ENV]) if env.get(CONFIG_ENV) else None)
+    file_path = (
+        path if path is not None else (Path(env[CONFIG_ENV]) if env.get(CONFIG_ENV) else None)
+    )
     if file_path is not None:
         try:
             with file_path.open("rb") as handle:

@@ -29,15 +29,26 @@ from phonebank.db.models import (
 from phonebank.security.passwords import hash_password
 
 DEMO_CAMPAIGN = "Démo — Municipales 2027"
-DEMO_USERS = ((Role.ADMIN, "admin", "Admin Démo"), (Role.SUPERVISOR, "supervisor", "Superviseure Démo"),
-              (Role.VOLUNTEER, "volunteer", "Bénévole Démo"))
+DEMO_USERS = (
+    (Role.ADMIN, "admin", "Admin Démo"),
+    (Role.SUPERVISOR, "supervisor", "Superviseure Démo"),
+    (Role.VOLUNTEER, "volunteer", "Bénévole Démo"),
+)
 STATIONS = 15
 
 # (first name, last name, city, postal code, precinct, support, number as people write it)
 _CONTACTS = (
     ("Élodie", "Martin", "Lyon", "69003", "0312", SupportLevel.UNDECIDED, "06 39 98 00 01"),
     ("Karim", "Benali", "Lyon", "69007", "0704", SupportLevel.UNKNOWN, "06 39 98 00 02"),
-    ("Jeanne", "Dupont", "Villeurbanne", "69100", "0021", SupportLevel.LEAN_SUPPORTER, "04 65 71 00 03"),
+    (
+        "Jeanne",
+        "Dupont",
+        "Villeurbanne",
+        "69100",
+        "0021",
+        SupportLevel.LEAN_SUPPORTER,
+        "04 65 71 00 03",
+    ),
     ("Thomas", "Nguyen", "Lyon", "69008", "0810", SupportLevel.UNDECIDED, "06 39 98 00 04"),
     ("Chloé", "Lefèvre", "Vénissieux", "69200", "0105", SupportLevel.UNKNOWN, "04 65 71 00 05"),
     ("Mamadou", "Diallo", "Lyon", "69009", "0902", SupportLevel.UNDECIDED, "06 39 98 00 06"),
@@ -86,21 +97,38 @@ def _ensure_campaign(session: Session) -> None:
     session.add(campaign)
     session.flush()  # the contacts need the campaign's id
     for position, d in enumerate(DEFAULT_DISPOSITIONS):
-        session.add(Disposition(
-            campaign=campaign, code=d.code, label=d.label, category=d.category, shortcut_key=d.key,
-            position=position, recycle_action=d.recycle, retry_delay_minutes=d.retry_minutes,
-            adds_to_dnc=d.adds_to_dnc, follow_up=d.follow_up,
-        ))
+        session.add(
+            Disposition(
+                campaign=campaign,
+                code=d.code,
+                label=d.label,
+                category=d.category,
+                shortcut_key=d.key,
+                position=position,
+                recycle_action=d.recycle,
+                retry_delay_minutes=d.retry_minutes,
+                adds_to_dnc=d.adds_to_dnc,
+                follow_up=d.follow_up,
+            )
+        )
     call_list = CallList(campaign=campaign, name="Indécis Lyon")
     session.add(call_list)
     for first, last, city, postal, precinct, support, raw in _CONTACTS:
         contact = Contact(
-            campaign_id=campaign.id, first_name=first, last_name=last, city=city, postal_code=postal,
-            country="FR", precinct=precinct, support_level=support, source="demo",
+            campaign_id=campaign.id,
+            first_name=first,
+            last_name=last,
+            city=city,
+            postal_code=postal,
+            country="FR",
+            precinct=precinct,
+            support_level=support,
+            source="demo",
         )
         kind = PhoneType.MOBILE if raw.startswith(("06", "07")) else PhoneType.FIXED
-        contact.phones.append(PhoneNumber(e164=_e164(raw), raw=raw, type=kind, country="FR",
-                                          time_zone="Europe/Paris"))
+        contact.phones.append(
+            PhoneNumber(e164=_e164(raw), raw=raw, type=kind, country="FR", time_zone="Europe/Paris")
+        )
         session.add(contact)
         session.add(CallListEntry(call_list=call_list, contact=contact))
 

@@ -101,7 +101,9 @@ async def running_service(
         try:
             accounts = AccountService(SqlAccountRepo(sessions), PasswordHasher(), clock)
             health = HealthService(_ping(engine), ami, clock)
-            secret = load_or_create_secret(config.web.secret_key, config.paths.data_dir / "web-secret")
+            secret = load_or_create_secret(
+                config.web.secret_key, config.paths.data_dir / "web-secret"
+            )
             app = create_app(
                 secret_key=secret,
                 clock=clock,
@@ -113,7 +115,12 @@ async def running_service(
             try:
                 site = web.TCPSite(runner, config.web.host, config.web.port)
                 await site.start()
-                host = "localhost" if config.web.host in ("127.0.0.1", "0.0.0.0", "::") else config.web.host
+                host = (
+                    "localhost"
+                    # Listening on every address: loopback is one of them.
+                    if config.web.host in ("127.0.0.1", "0.0.0.0", "::")  # noqa: S104
+                    else config.web.host
+                )
                 yield Running(f"http://{host}:{config.web.port}/", database_url, credentials)
             finally:
                 await runner.cleanup()

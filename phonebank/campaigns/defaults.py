@@ -28,12 +28,31 @@ class DispositionDefault:
 
 
 DEFAULT_DISPOSITIONS: tuple[DispositionDefault, ...] = (
-    DispositionDefault("strong_support", "Strong supporter", C.SUPPORTER, "1", RecycleAction.FINISH,
-                       follow_up=FollowUpChannel.EMAIL),
-    DispositionDefault("lean_support", "Leaning supporter", C.SUPPORTER, "2", RecycleAction.FINISH,
-                       follow_up=FollowUpChannel.EMAIL),
-    DispositionDefault("undecided", "Undecided", C.UNDECIDED, "3", RecycleAction.RETRY, 7 * DAY,
-                       follow_up=FollowUpChannel.SMS),
+    DispositionDefault(
+        "strong_support",
+        "Strong supporter",
+        C.SUPPORTER,
+        "1",
+        RecycleAction.FINISH,
+        follow_up=FollowUpChannel.EMAIL,
+    ),
+    DispositionDefault(
+        "lean_support",
+        "Leaning supporter",
+        C.SUPPORTER,
+        "2",
+        RecycleAction.FINISH,
+        follow_up=FollowUpChannel.EMAIL,
+    ),
+    DispositionDefault(
+        "undecided",
+        "Undecided",
+        C.UNDECIDED,
+        "3",
+        RecycleAction.RETRY,
+        7 * DAY,
+        follow_up=FollowUpChannel.SMS,
+    ),
     DispositionDefault("opposed", "Opposed", C.OPPOSED, "4", RecycleAction.NEVER),
     DispositionDefault("not_home", "Not home", C.NOT_REACHED, "5", RecycleAction.RETRY, 4 * 60),
     DispositionDefault("voicemail", "Voicemail", C.NOT_REACHED, "6", RecycleAction.RETRY, DAY),
@@ -41,6 +60,12 @@ DEFAULT_DISPOSITIONS: tuple[DispositionDefault, ...] = (
     DispositionDefault("refused", "Refused to talk", C.REFUSED, "8", RecycleAction.NEVER),
     DispositionDefault("call_back", "Call back later", C.CALLBACK, "9", RecycleAction.CALLBACK),
     DispositionDefault("moved", "Moved or deceased", C.BAD_NUMBER, "0", RecycleAction.NEVER),
-    DispositionDefault("do_not_call", "Asked not to be called again", C.DO_NOT_CALL, "x",
-                       RecycleAction.NEVER, adds_to_dnc=True),
+    DispositionDefault(
+        "do_not_call",
+        "Asked not to be called again",
+        C.DO_NOT_CALL,
+        "x",
+        RecycleAction.NEVER,
+        adds_to_dnc=True,
+    ),
 )

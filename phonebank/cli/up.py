@@ -30,7 +30,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--no-migrate",
         action="store_true",
-        help="do not bring the database schema up to date at start (run 'phonebank db upgrade' yourself)",
+        help="do not bring the database schema up to date at start "
+        "(run 'phonebank db upgrade' yourself)",
     )
     parser.set_defaults(handler=run)
 
@@ -70,7 +71,9 @@ async def _serve(config: Config, *, demo: bool, migrate: bool) -> int:
     return 0
 
 
-async def _start_demo(config: Config, stack: contextlib.AsyncExitStack) -> list[tuple[str, str, str]]:
+async def _start_demo(
+    config: Config, stack: contextlib.AsyncExitStack
+) -> list[tuple[str, str, str]]:
     from phonebank.asterisk.sandbox import Sandbox
     from phonebank.db.migrate import upgrade
     from phonebank.demo import seed_demo

@@ -63,4 +63,3 @@ def create_app(
     for feature in features:
         feature(app)
     return app
-

@@ -100,7 +100,9 @@ def _access_of(request: web.Request, handler: Handler) -> str | None:
 async def security_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     settings = request.app[SECURITY]
     now = settings.clock()
-    session = decode_session(settings.key, request.cookies.get(SESSION_COOKIE), now, settings.max_age)
+    session = decode_session(
+        settings.key, request.cookies.get(SESSION_COOKIE), now, settings.max_age
+    )
     request[SESSION_CHANGED] = session is None
     request[SESSION] = session or new_session(now)
 
@@ -117,7 +119,9 @@ async def security_middleware(request: web.Request, handler: Handler) -> web.Str
             field = form.get("csrf_token")
             token = field if isinstance(field, str) else None
         if not csrf_valid(settings.key, request[SESSION], token):
-            raise web.HTTPForbidden(text="missing or invalid CSRF token; reload the page and try again")
+            raise web.HTTPForbidden(
+                text="missing or invalid CSRF token; reload the page and try again"
+            )
     if access != PUBLIC:
         current = request[SESSION]
         if not current.authenticated:

@@ -70,7 +70,10 @@ def decode_session(key: bytes, cookie: str | None, now: float, max_age: float) -
     try:
         data = json.loads(body)
         session = Session(
-            sid=str(data["s"]), user_id=int(data["u"]), role=str(data["r"]), issued_at=float(data["t"])
+            sid=str(data["s"]),
+            user_id=int(data["u"]),
+            role=str(data["r"]),
+            issued_at=float(data["t"]),
         )
     except (ValueError, KeyError, TypeError):
         return None

@@ -34,7 +34,9 @@ def test_wheel_carries_the_data_folders(wheel: Path) -> None:
     assert any(n.startswith("phonebank/db/migrations/versions/") for n in names)
 
 
-def test_installed_package_finds_its_folders_from_any_directory(wheel: Path, tmp_path: Path) -> None:
+def test_installed_package_finds_its_folders_from_any_directory(
+    wheel: Path, tmp_path: Path
+) -> None:
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     probe = (

@@ -51,8 +51,14 @@ def _account(uid: int, name: str, role: str, active: bool = True) -> Account:
 @pytest.fixture
 async def client() -> AsyncIterator[TestClient[web.Request, web.Application]]:
     now = [1_000_000.0]
-    repo = MemoryRepo(_account(1, "alice", "admin"), _account(2, "vic", "volunteer"), _account(3, "gone", "admin", False))
-    accounts = AccountService(repo, PlainHasher(), lambda: now[0], AttemptLimiter(limit=3, window=300))
+    repo = MemoryRepo(
+        _account(1, "alice", "admin"),
+        _account(2, "vic", "volunteer"),
+        _account(3, "gone", "admin", False),
+    )
+    accounts = AccountService(
+        repo, PlainHasher(), lambda: now[0], AttemptLimiter(limit=3, window=300)
+    )
     health = HealthService(lambda: None, Link(connected=True), lambda: now[0])
     app = create_app(
         secret_key=b"x" * 32,
@@ -85,15 +91,21 @@ async def test_pages_need_a_login(client: TestClient[web.Request, web.Applicatio
     assert api.status == 401
 
 
-async def test_login_without_csrf_token_is_refused(client: TestClient[web.Request, web.Application]) -> None:
+async def test_login_without_csrf_token_is_refused(
+    client: TestClient[web.Request, web.Application],
+) -> None:
     response = await client.post("/login", data={"username": "alice", "password": "alice-pw"})
     assert response.status == 403
 
 
-async def test_login_with_token_then_logout(client: TestClient[web.Request, web.Application]) -> None:
+async def test_login_with_token_then_logout(
+    client: TestClient[web.Request, web.Application],
+) -> None:
     token = await _csrf(client)
     response = await client.post(
-        "/login", data={"username": "Alice", "password": "alice-pw", "csrf_token": token}, allow_redirects=False
+        "/login",
+        data={"username": "Alice", "password": "alice-pw", "csrf_token": token},
+        allow_redirects=False,
     )
     assert response.status == 303
     cookie = response.cookies["phonebank_session"]
@@ -112,7 +124,9 @@ async def test_login_with_token_then_logout(client: TestClient[web.Request, web.
     assert (await client.get("/", allow_redirects=False)).status == 303
 
 
-async def test_wrong_password_and_inactive_user_are_refused(client: TestClient[web.Request, web.Application]) -> None:
+async def test_wrong_password_and_inactive_user_are_refused(
+    client: TestClient[web.Request, web.Application],
+) -> None:
     token = await _csrf(client)
     for username, password in (("alice", "nope"), ("gone", "gone-pw"), ("nobody", "x")):
         response = await client.post(
@@ -125,17 +139,28 @@ async def test_wrong_password_and_inactive_user_are_refused(client: TestClient[w
 async def test_login_rate_limit(client: TestClient[web.Request, web.Application]) -> None:
     token = await _csrf(client)
     for _ in range(3):
-        await client.post("/login", data={"username": "vic", "password": "bad", "csrf_token": token})
-    response = await client.post("/login", data={"username": "vic", "password": "vic-pw", "csrf_token": token})
+        await client.post(
+            "/login", data={"username": "vic", "password": "bad", "csrf_token": token}
+        )
+    response = await client.post(
+        "/login", data={"username": "vic", "password": "vic-pw", "csrf_token": token}
+    )
     assert response.status == 429
     assert int(response.headers["Retry-After"]) > 0
 
 
-async def test_next_parameter_cannot_leave_the_site(client: TestClient[web.Request, web.Application]) -> None:
+async def test_next_parameter_cannot_leave_the_site(
+    client: TestClient[web.Request, web.Application],
+) -> None:
     token = await _csrf(client)
     response = await client.post(
         "/login",
-        data={"username": "vic", "password": "vic-pw", "csrf_token": token, "next": "//evil.example/x"},
+        data={
+            "username": "vic",
+            "password": "vic-pw",
+            "csrf_token": token,
+            "next": "//evil.example/x",
+        },
         allow_redirects=False,
     )
     assert response.headers["Location"] == "/"
