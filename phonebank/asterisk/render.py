@@ -1,0 +1,259 @@
+"""Render the Asterisk configuration from `asterisk-config/*.conf.j2`.
+
+Two flavours share the templates: *sandbox* (one instance folder per sandbox,
+loopback only) and *production* (the standard /etc/asterisk layout of a system
+Asterisk). `RenderContext` holds every value the templates read; building it is
+pure, and `render_config` only writes the files.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import jinja2
+
+from phonebank.asterisk.errors import RenderError
+from phonebank.config import AsteriskConfig
+from phonebank.resources import resource_dir
+
+Flavour = Literal["sandbox", "production"]
+
+# AMI rights a dialer needs (names from manager.conf of Asterisk 22): events of
+# calls, agents, queues, UserEvents, dialplan variables and DTMF; actions to
+# originate, redirect, hang up and query. No `command` and no `config`.
+AMI_READ = ("system", "call", "agent", "user", "dialplan", "reporting", "dtmf")
+AMI_WRITE = ("system", "call", "agent", "user", "originate", "reporting")
+
+STATION_CONTEXT = "phonebank-stations"
+_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+# Characters that end or break a value in Asterisk's config syntax.
+_SECRET_FORBIDDEN = set(";\n\r\t []\"'\\")
+_SECRET_FILES = frozenset({"manager.conf"})
+
+
+@dataclass(frozen=True)
+class Directories:
+    """The `[directories]` of asterisk.conf, as paths Asterisk itself sees."""
+
+    etc: str
+    modules: str
+    data: str
+    varlib: str
+    agi: str
+    spool: str
+    run: str
+    log: str
+    cache: str
+    sbin: str = "/usr/sbin"
+
+
+@dataclass(frozen=True)
+class AmiSettings:
+    host: str
+    port: int
+    username: str
+    secret: str
+    read: tuple[str, ...] = AMI_READ
+    write: tuple[str, ...] = AMI_WRITE
+
+
+@dataclass(frozen=True)
+class SipSettings:
+    host: str
+    port: int
+    carrier_host: str
+    carrier_port: int
+
+
+@dataclass(frozen=True)
+class RtpRange:
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class DahdiStation:
+    """One analog handset on an FXS port of the DAHDI card."""
+
+    channel: int
+    name: str
+    context: str = STATION_CONTEXT
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    flavour: Flavour
+    ami: AmiSettings
+    sip: SipSettings
+    rtp: RtpRange
+    agi_port: int
+    # None: no [directories] section, Asterisk's compiled-in defaults apply.
+    directories: Directories | None = None
+    stations: tuple[DahdiStation, ...] = ()
+    # Set for a system Asterisk started as root (production); the sandbox
+    # passes -U/-G on the command line instead.
+    run_user: str = ""
+
+
+def stations_for_ports(count: int) -> tuple[DahdiStation, ...]:
+    """Stations for FXS ports 1..count, named station-01, station-02, ..."""
+    if count < 0:
+        raise RenderError(f"asterisk.dahdi_fxs_ports must be 0 or more, got {count}")
+    return tuple(DahdiStation(channel=n, name=f"station-{n:02d}") for n in range(1, count + 1))
+
+
+def build_context(
+    config: AsteriskConfig,
+    *,
+    flavour: Flavour,
+    ami_secret: str,
+    directories: Directories | None,
+    run_user: str = "",
+) -> RenderContext:
+    """Gather and check the values the templates need; raise RenderError on bad ones."""
+    sip_host = "127.0.0.1" if flavour == "sandbox" else config.sip_host
+    context = RenderContext(
+        flavour=flavour,
+        ami=AmiSettings(
+            host=config.ami_host,
+            port=config.ami_port,
+            username=config.ami_username,
+            secret=ami_secret,
+        ),
+        sip=SipSettings(
+            host=sip_host,
+            port=config.sip_port,
+            carrier_host=config.carrier_host,
+            carrier_port=config.carrier_port,
+        ),
+        rtp=RtpRange(config.rtp_start, config.rtp_end),
+        agi_port=config.agi_port,
+        directories=directories,
+        stations=stations_for_ports(config.dahdi_fxs_ports),
+        run_user=run_user,
+    )
+    check_context(context)
+    return context
+
+
+def _check_port(name: str, port: int) -> None:
+    if not 1 <= port <= 65535:
+        raise RenderError(f"{name} must be a port number between 1 and 65535, got {port}")
+
+
+def _check_ip(name: str, value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    try:
+        return ipaddress.ip_address(value)
+    except ValueError:
+        raise RenderError(f"{name} must be an IP address, got {value!r}") from None
+
+
+def check_context(context: RenderContext) -> None:
+    """Refuse values that would expose the AMI or break the config syntax."""
+    ami_ip = _check_ip("asterisk.ami_host", context.ami.host)
+    if not (isinstance(ami_ip, ipaddress.IPv4Address) and ami_ip.is_loopback):
+        raise RenderError(
+            f"asterisk.ami_host must be a loopback address such as 127.0.0.1, got "
+            f"{context.ami.host!r}: the AMI controls calls and must never face a network"
+        )
+    if not _NAME_RE.match(context.ami.username):
+        raise RenderError(
+            f"asterisk.ami_username {context.ami.username!r} must be 1-64 letters, digits, "
+            "'.', '_' or '-'"
+        )
+    secret = context.ami.secret
+    if len(secret) < 16 or any(ch in _SECRET_FORBIDDEN for ch in secret):
+        raise RenderError(
+            "the AMI secret must be at least 16 characters without spaces, quotes, "
+            "brackets, backslashes or ';' (generate one with: "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(24))')"
+        )
+    _check_ip("asterisk.sip_host", context.sip.host)
+    carrier = context.sip.carrier_host
+    if not carrier or any(ch in _SECRET_FORBIDDEN for ch in carrier):
+        raise RenderError(f"asterisk.carrier_host {context.sip.carrier_host!r} is not a host name")
+    for name, port in (
+        ("asterisk.ami_port", context.ami.port),
+        ("asterisk.sip_port", context.sip.port),
+        ("asterisk.carrier_port", context.sip.carrier_port),
+        ("asterisk.agi_port", context.agi_port),
+        ("asterisk.rtp_start", context.rtp.start),
+        ("asterisk.rtp_end", context.rtp.end),
+    ):
+        _check_port(name, port)
+    if context.rtp.end - context.rtp.start < 10:
+        raise RenderError(
+            f"asterisk.rtp_start..rtp_end ({context.rtp.start}-{context.rtp.end}) must span "
+            "at least 10 ports (each call uses two)"
+        )
+    if context.rtp.start <= context.sip.port <= context.rtp.end:
+        raise RenderError(f"asterisk.sip_port {context.sip.port} lies inside the RTP range")
+    channels = [s.channel for s in context.stations]
+    if len(set(channels)) != len(channels):
+        raise RenderError(f"two stations share a DAHDI channel: {sorted(channels)}")
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(resource_dir("asterisk-config"))),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,  # noqa: S701 - Asterisk config files, not HTML
+    )
+
+
+def template_names() -> list[str]:
+    """The `*.conf.j2` templates shipped in asterisk-config/."""
+    return sorted(p.name for p in resource_dir("asterisk-config").glob("*.conf.j2"))
+
+
+def render_text(context: RenderContext) -> dict[str, str]:
+    """Render every template to text, keyed by output file name (pure)."""
+    env = _environment()
+    values = {
+        "flavour": context.flavour,
+        "ami": context.ami,
+        "sip": context.sip,
+        "rtp": context.rtp,
+        "agi_port": context.agi_port,
+        "directories": context.directories,
+        "stations": context.stations,
+        "run_user": context.run_user,
+    }
+    out: dict[str, str] = {}
+    for name in template_names():
+        try:
+            out[name.removesuffix(".j2")] = env.get_template(name).render(values)
+        except jinja2.TemplateError as exc:
+            raise RenderError(f"asterisk-config/{name}: {exc}") from exc
+    return out
+
+
+def render_config(context: RenderContext, out_dir: Path) -> list[Path]:
+    """Write the rendered files into out_dir and return their paths.
+
+    manager.conf carries the AMI secret, so it is readable by its owner and
+    group only (0640); the rest is 0644.
+    """
+    check_context(context)
+    texts = render_text(context)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for name, text in texts.items():
+        path = out_dir / name
+        mode = 0o640 if name in _SECRET_FILES else 0o644
+        tmp = path.with_name(f".{name}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+        written.append(path)
+    return written
