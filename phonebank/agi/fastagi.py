@@ -28,8 +28,14 @@ log = logging.getLogger("phonebank.agi")
 class FastAgiServer:
     """`async with FastAgiServer(registry, port=config.asterisk.agi_port): ...`"""
 
-    def __init__(self, registry: AgiRegistry, *, host: str = "127.0.0.1", port: int = 14573,
-                 max_workers: int = 32) -> None:
+    def __init__(
+        self,
+        registry: AgiRegistry,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 14573,
+        max_workers: int = 32,
+    ) -> None:
         self.registry = registry
         self.host = host
         self._requested_port = port
@@ -59,15 +65,22 @@ class FastAgiServer:
             listener.bind((self.host, self._requested_port))
         except OSError as exc:
             listener.close()
-            raise OSError(exc.errno, f"FastAGI server cannot listen on "
-                                     f"{self.host}:{self._requested_port}: {exc.strerror}") from exc
+            raise OSError(
+                exc.errno,
+                f"FastAGI server cannot listen on "
+                f"{self.host}:{self._requested_port}: {exc.strerror}",
+            ) from exc
         listener.listen(64)
         listener.setblocking(False)
         self._listener = listener
         self._executor = ThreadPoolExecutor(self._max_workers, thread_name_prefix="fastagi")
         self._accepting = asyncio.create_task(self._accept_loop(), name="fastagi-accept")
-        log.info("FastAGI listening on %s:%d (scripts: %s)", self.host, self.port,
-                 ", ".join(self.registry.names()))
+        log.info(
+            "FastAGI listening on %s:%d (scripts: %s)",
+            self.host,
+            self.port,
+            ", ".join(self.registry.names()),
+        )
 
     async def _accept_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -123,6 +136,10 @@ class FastAgiServer:
         await self.start()
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.close()

@@ -18,11 +18,13 @@ from phonebank.agi.registry import AgiRegistry, default_registry
 from phonebank.agi.session import PhonebankAGI, process_request
 
 
-def main(stdin: TextIO | None = None, stdout: TextIO | None = None,
-         registry: AgiRegistry | None = None) -> int:
+def main(
+    stdin: TextIO | None = None, stdout: TextIO | None = None, registry: AgiRegistry | None = None
+) -> int:
     """Serve one AGI request on stdin/stdout; the exit code is 0 unless it failed."""
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING,
-                        format="phonebank-agi: %(levelname)s %(message)s")
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.WARNING, format="phonebank-agi: %(levelname)s %(message)s"
+    )
     agi = PhonebankAGI(stdin or sys.stdin, stdout or sys.stdout)
     if stdin is None:
         # Asterisk sends SIGHUP when the channel hangs up; the default action would kill us

@@ -32,9 +32,11 @@ class AgiRegistry:
 
     def handler(self, script: str) -> Callable[[AgiHandler], AgiHandler]:
         """Decorator form of `register`."""
+
         def add(handler: AgiHandler) -> AgiHandler:
             self.register(script, handler)
             return handler
+
         return add
 
     def names(self) -> list[str]:
@@ -48,8 +50,12 @@ class AgiRegistry:
         """
         handler = self._handlers.get(request.script)
         if handler is None:
-            log.warning("AGI request for unknown script %r on %s (known: %s)",
-                        request.script, request.channel, ", ".join(self.names()))
+            log.warning(
+                "AGI request for unknown script %r on %s (known: %s)",
+                request.script,
+                request.channel,
+                ", ".join(self.names()),
+            )
             status = "UNKNOWN_SCRIPT"
         else:
             try:

@@ -104,8 +104,10 @@ class AgiRequest:
         """Run `coroutine` on the service's event loop and wait for it (FastAGI only)."""
         if self.loop is None:
             coroutine.close()
-            raise RuntimeError(f"AGI script {self.script!r} runs outside the service; "
-                               "it has no event loop to call into")
+            raise RuntimeError(
+                f"AGI script {self.script!r} runs outside the service; "
+                "it has no event loop to call into"
+            )
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(within)
 
 
@@ -121,8 +123,9 @@ def fastagi_request(agi: PhonebankAGI, loop: asyncio.AbstractEventLoop | None) -
     env: Mapping[str, str] = agi.env
     url = urlsplit(env.get("agi_request", ""))
     script = url.path.strip("/") or env.get("agi_network_script", "").split("?")[0]
-    return AgiRequest(agi=agi, script=script, args=tuple(_args(env)),
-                      params=dict(parse_qsl(url.query)), loop=loop)
+    return AgiRequest(
+        agi=agi, script=script, args=tuple(_args(env)), params=dict(parse_qsl(url.query)), loop=loop
+    )
 
 
 def process_request(agi: PhonebankAGI) -> AgiRequest:

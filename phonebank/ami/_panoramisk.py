@@ -67,8 +67,9 @@ class GuardedProtocol(AMIProtocol):  # type: ignore[misc]
     closed: bool
     responses: dict[str, Any]
 
-    def __init__(self, manager: QuietManager, where: str,
-                 on_lost: Callable[[GuardedProtocol, object], None]) -> None:
+    def __init__(
+        self, manager: QuietManager, where: str, on_lost: Callable[[GuardedProtocol, object], None]
+    ) -> None:
         super().__init__()
         self._manager = manager
         self._where = where
@@ -103,9 +104,12 @@ class GuardedProtocol(AMIProtocol):  # type: ignore[misc]
         for action in pending.values():
             if not action.future.done():
                 name = action.get("action", "?")
-                action.future.set_exception(AmiDisconnected(
-                    f"the AMI connection to {self._where} was lost while {name} "
-                    f"(ActionID {action.action_id}) waited for its answer; it was not re-sent"))
+                action.future.set_exception(
+                    AmiDisconnected(
+                        f"the AMI connection to {self._where} was lost while {name} "
+                        f"(ActionID {action.action_id}) waited for its answer; it was not re-sent"
+                    )
+                )
                 # Mark it retrieved: nobody may be awaiting it (e.g. a Ping).
                 action.future.exception()
 

@@ -11,8 +11,10 @@ def reconnect_delay(attempt: int, minimum: float, maximum: float, unit_random: f
     lost the same Asterisk do not all knock at once. `unit_random` is in [0, 1).
     """
     if not 0 < minimum <= maximum:
-        raise ValueError(f"reconnect delays need 0 < minimum <= maximum, "
-                         f"got minimum={minimum} and maximum={maximum}")
+        raise ValueError(
+            f"reconnect delays need 0 < minimum <= maximum, "
+            f"got minimum={minimum} and maximum={maximum}"
+        )
     ceiling = min(maximum, minimum * 2.0 ** min(max(attempt, 0), 60))
     jittered = ceiling / 2 + ceiling / 2 * min(max(unit_random, 0.0), 1.0)
     return min(maximum, max(minimum, jittered))

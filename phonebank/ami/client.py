@@ -76,12 +76,17 @@ class AmiClient:
     ) -> None:
         reconnect_delay(0, reconnect_min, reconnect_max, 0.0)  # validates the bounds now
         self._settings = SessionSettings(
-            host=host, port=port, username=username, secret=secret,
+            host=host,
+            port=port,
+            username=username,
+            secret=secret,
             # None: every event the AMI user may read; else only these (filtered by
             # Asterisk when it allows, here otherwise).
             event_names=frozenset(event_names) if event_names is not None else None,
-            connect_timeout=connect_timeout, action_timeout=action_timeout,
-            boot_timeout=boot_timeout)
+            connect_timeout=connect_timeout,
+            action_timeout=action_timeout,
+            boot_timeout=boot_timeout,
+        )
         self.where = self._settings.where
         self._reconnect = (reconnect_min, reconnect_max)
         self._random = random
@@ -103,16 +108,25 @@ class AmiClient:
         self.sessions = 0
 
     @classmethod
-    def from_config(cls, asterisk: AsteriskConfig, *, secret: str | None = None,
-                    **options: Any) -> AmiClient:
+    def from_config(
+        cls, asterisk: AsteriskConfig, *, secret: str | None = None, **options: Any
+    ) -> AmiClient:
         """A client for `[asterisk]` settings; `secret` overrides an empty `ami_secret`."""
         chosen = secret if secret is not None else asterisk.ami_secret
         if not chosen:
-            raise AmiError("no AMI secret: set asterisk.ami_secret (PHONEBANK_ASTERISK_AMI_SECRET) "
-                           "or start the sandbox, which generates one")
-        return cls(host=asterisk.ami_host, port=asterisk.ami_port, username=asterisk.ami_username,
-                   secret=chosen, reconnect_min=asterisk.reconnect_min,
-                   reconnect_max=asterisk.reconnect_max, **options)
+            raise AmiError(
+                "no AMI secret: set asterisk.ami_secret (PHONEBANK_ASTERISK_AMI_SECRET) "
+                "or start the sandbox, which generates one"
+            )
+        return cls(
+            host=asterisk.ami_host,
+            port=asterisk.ami_port,
+            username=asterisk.ami_username,
+            secret=chosen,
+            reconnect_min=asterisk.reconnect_min,
+            reconnect_max=asterisk.reconnect_max,
+            **options,
+        )
 
     # -- state -------------------------------------------------------------------------------
 
@@ -146,8 +160,9 @@ class AmiClient:
         """Connect and log in now (raising `AmiConnectError`/`AmiAuthError`), then supervise."""
         self._check_unstarted()
         await self._open()
-        self._supervisor = asyncio.create_task(self._supervise(immediate=False),
-                                               name=f"ami-supervisor {self.where}")
+        self._supervisor = asyncio.create_task(
+            self._supervise(immediate=False), name=f"ami-supervisor {self.where}"
+        )
 
     async def start(self) -> None:
         """Supervise without waiting: connect in the background and keep retrying.
@@ -157,8 +172,9 @@ class AmiClient:
         """
         self._check_unstarted()
         self._lost.set()
-        self._supervisor = asyncio.create_task(self._supervise(immediate=True),
-                                               name=f"ami-supervisor {self.where}")
+        self._supervisor = asyncio.create_task(
+            self._supervise(immediate=True), name=f"ami-supervisor {self.where}"
+        )
 
     def _check_unstarted(self) -> None:
         if self._supervisor is not None or self._state is ConnectionState.CLOSED:
@@ -178,7 +194,8 @@ class AmiClient:
 
         try:
             protocol, self.server_filters = await open_session(
-                self._settings, self._manager, lost, booted)
+                self._settings, self._manager, lost, booted
+            )
         except BaseException:
             self._set_state(ConnectionState.DISCONNECTED)
             raise
@@ -188,8 +205,13 @@ class AmiClient:
         self._set_state(ConnectionState.CONNECTED)
         self._keepalive = asyncio.create_task(self._keep_alive(protocol), name="ami-keepalive")
 
-    async def _await(self, protocol: GuardedProtocol, action: dict[str, Any], what: str,
-                     within: float | None = None) -> Any:
+    async def _await(
+        self,
+        protocol: GuardedProtocol,
+        action: dict[str, Any],
+        what: str,
+        within: float | None = None,
+    ) -> Any:
         limit = self._settings.action_timeout if within is None else within
         try:
             return await send_and_wait(protocol, action, what, limit)
@@ -219,8 +241,12 @@ class AmiClient:
                 try:
                     await self._open()
                 except AmiError as exc:  # a refused login too: the secret may be changing
-                    log.warning("connecting to Asterisk AMI at %s failed (try %d): %s",
-                                self.where, attempt + 1, exc)
+                    log.warning(
+                        "connecting to Asterisk AMI at %s failed (try %d): %s",
+                        self.where,
+                        attempt + 1,
+                        exc,
+                    )
                     attempt += 1
                     continue
                 break
@@ -256,8 +282,9 @@ class AmiClient:
 
     # -- events ------------------------------------------------------------------------------
 
-    def events(self, *, names: Collection[str] | None = None,
-               maxsize: int = 10_000) -> EventSubscription:
+    def events(
+        self, *, names: Collection[str] | None = None, maxsize: int = 10_000
+    ) -> EventSubscription:
         """Subscribe now; `async for event in client.events(): ...`."""
         subscription = EventSubscription(maxsize, names, self._subscriptions.remove)
         self._subscriptions.append(subscription)
@@ -284,22 +311,24 @@ class AmiClient:
             raise AmiNotConnected(f"not connected to Asterisk at {self.where}; {what} was not sent")
         return protocol
 
-    async def action(self, action: Mapping[str, str | list[str]], *,
-                     within: float | None = None) -> list[dict[str, str]]:
+    async def action(
+        self, action: Mapping[str, str | list[str]], *, within: float | None = None
+    ) -> list[dict[str, str]]:
         """Send any AMI action; its response (and list events, if any) as plain dicts."""
         name = str(action.get("Action", "?"))
         reply = await self._await(self._live(name), dict(action), name, within)
         messages = reply if isinstance(reply, list) else [reply]
         first = messages[0]
         if str(first.get("Response", "")).lower() == "error":
-            raise AmiActionError(f"Asterisk at {self.where} refused {name}: "
-                                 f"{first.get('Message', '?')}", _flatten(first))
+            raise AmiActionError(
+                f"Asterisk at {self.where} refused {name}: {first.get('Message', '?')}",
+                _flatten(first),
+            )
         return [_flatten(m) for m in messages]
 
     async def command(self, command: str, *, within: float | None = None) -> str:
         """Run an Asterisk CLI command through AMI and return its output."""
-        response = (await self.action({"Action": "Command", "Command": command},
-                                      within=within))[0]
+        response = (await self.action({"Action": "Command", "Command": command}, within=within))[0]
         return response.get("Output", "")
 
     async def originate(
@@ -333,9 +362,14 @@ class AmiClient:
         if action_id in protocol.responses:
             raise AmiError(f"an Originate with ActionID {action_id!r} is already in flight")
         action: dict[str, str | list[str]] = {
-            "Action": "Originate", "ActionID": action_id, "Channel": channel,
-            "Context": context, "Exten": exten, "Priority": str(priority),
-            "Timeout": str(timeout_ms), "Async": "true",
+            "Action": "Originate",
+            "ActionID": action_id,
+            "Channel": channel,
+            "Context": context,
+            "Exten": exten,
+            "Priority": str(priority),
+            "Timeout": str(timeout_ms),
+            "Async": "true",
         }
         if caller_id:
             action["CallerID"] = caller_id
@@ -345,13 +379,16 @@ class AmiClient:
             action["OtherChannelId"] = other_channel_id
         if variables:
             action["Variable"] = [f"{key}={value}" for key, value in variables.items()]
-        reply = await self._await(protocol, action, f"Originate {action_id} to {channel}",
-                                  timeout_ms / 1000 + grace)
+        reply = await self._await(
+            protocol, action, f"Originate {action_id} to {channel}", timeout_ms / 1000 + grace
+        )
         messages = reply if isinstance(reply, list) else [reply]
         if str(messages[0].get("Response", "")).lower() != "success":
-            raise AmiActionError(f"Asterisk at {self.where} refused Originate {action_id} to "
-                                 f"{channel}: {messages[0].get('Message', '?')}",
-                                 _flatten(messages[0]))
+            raise AmiActionError(
+                f"Asterisk at {self.where} refused Originate {action_id} to "
+                f"{channel}: {messages[0].get('Message', '?')}",
+                _flatten(messages[0]),
+            )
         final = parse_event(messages[-1])
         if not isinstance(final, OriginateResponse):
             raise AmiError(f"Originate {action_id} ended without an OriginateResponse: {final}")

@@ -31,10 +31,31 @@ from phonebank.ami.snapshot import (
 )
 
 __all__ = [
-    "ATTEMPT_VARIABLE", "KNOWN_EVENTS", "AgentCalled", "AgentConnect", "AgentEvent", "AmiEvent",
-    "Bridge", "BridgeEnter", "BridgeLeave", "Channel", "ChannelEvent", "DialBegin", "DialEnd",
-    "DialEvent", "FullyBooted", "Hangup", "HeaderValue", "Newchannel", "Newstate",
-    "OriginateResponse", "Shutdown", "UnknownEvent", "UserEvent", "VarSet", "parse_event",
+    "ATTEMPT_VARIABLE",
+    "KNOWN_EVENTS",
+    "AgentCalled",
+    "AgentConnect",
+    "AgentEvent",
+    "AmiEvent",
+    "Bridge",
+    "BridgeEnter",
+    "BridgeLeave",
+    "Channel",
+    "ChannelEvent",
+    "DialBegin",
+    "DialEnd",
+    "DialEvent",
+    "FullyBooted",
+    "Hangup",
+    "HeaderValue",
+    "Newchannel",
+    "Newstate",
+    "OriginateResponse",
+    "Shutdown",
+    "UnknownEvent",
+    "UserEvent",
+    "VarSet",
+    "parse_event",
 ]
 
 
@@ -236,31 +257,52 @@ def _parse_known(kind: str, h: Headers, flat: dict[str, str]) -> AmiEvent | None
             last_reload=to_int(h.get("lastreload")),
         )
     if kind == "shutdown":
-        return Shutdown(fields=flat, shutdown=h.get("shutdown"),
-                        restart=h.get("restart").lower() in {"true", "yes", "1"})
+        return Shutdown(
+            fields=flat,
+            shutdown=h.get("shutdown"),
+            restart=h.get("restart").lower() in {"true", "yes", "1"},
+        )
     if kind == "newchannel":
         return Newchannel(fields=flat, channel=_channel_or_blank(h))
     if kind == "newstate":
         return Newstate(fields=flat, channel=_channel_or_blank(h))
     if kind == "hangup":
-        return Hangup(fields=flat, channel=_channel_or_blank(h), cause=to_int(h.get("cause")),
-                      cause_txt=h.get("cause-txt"))
+        return Hangup(
+            fields=flat,
+            channel=_channel_or_blank(h),
+            cause=to_int(h.get("cause")),
+            cause_txt=h.get("cause-txt"),
+        )
     if kind == "varset":
-        return VarSet(fields=flat, channel=channel_snapshot(h), variable=h.get("variable"),
-                      value=h.get("value"))
+        return VarSet(
+            fields=flat,
+            channel=channel_snapshot(h),
+            variable=h.get("variable"),
+            value=h.get("value"),
+        )
     if kind in {"dialbegin", "dialend"}:
         dest = channel_snapshot(h, "dest") or NO_CHANNEL
         if kind == "dialbegin":
-            return DialBegin(fields=flat, caller=channel_snapshot(h), dest=dest,
-                             dial_string=h.get("dialstring"))
-        return DialEnd(fields=flat, caller=channel_snapshot(h), dest=dest,
-                       dial_string=h.get("dialstring"), dial_status=h.get("dialstatus"),
-                       forward=h.get("forward"))
+            return DialBegin(
+                fields=flat, caller=channel_snapshot(h), dest=dest, dial_string=h.get("dialstring")
+            )
+        return DialEnd(
+            fields=flat,
+            caller=channel_snapshot(h),
+            dest=dest,
+            dial_string=h.get("dialstring"),
+            dial_status=h.get("dialstatus"),
+            forward=h.get("forward"),
+        )
     if kind == "userevent":
         return UserEvent(fields=flat, user_event=h.get("userevent"), channel=channel_snapshot(h))
     if kind == "bridgeenter":
-        return BridgeEnter(fields=flat, channel=_channel_or_blank(h), bridge=bridge_snapshot(h),
-                           swap_uniqueid=h.get("swapuniqueid"))
+        return BridgeEnter(
+            fields=flat,
+            channel=_channel_or_blank(h),
+            bridge=bridge_snapshot(h),
+            swap_uniqueid=h.get("swapuniqueid"),
+        )
     if kind == "bridgeleave":
         return BridgeLeave(fields=flat, channel=_channel_or_blank(h), bridge=bridge_snapshot(h))
     if kind == "originateresponse":
@@ -280,25 +322,47 @@ def _parse_known(kind: str, h: Headers, flat: dict[str, str]) -> AmiEvent | None
             variables=channel_variables(h, ""),
         )
     if kind == "agentcalled":
-        return AgentCalled(fields=flat, caller=channel_snapshot(h),
-                           agent=channel_snapshot(h, "dest"),
-                           queue=h.get("queue"), interface=h.get("interface"),
-                           member_name=h.get("membername"))
+        return AgentCalled(
+            fields=flat,
+            caller=channel_snapshot(h),
+            agent=channel_snapshot(h, "dest"),
+            queue=h.get("queue"),
+            interface=h.get("interface"),
+            member_name=h.get("membername"),
+        )
     if kind == "agentconnect":
-        return AgentConnect(fields=flat, caller=channel_snapshot(h),
-                            agent=channel_snapshot(h, "dest"),
-                            queue=h.get("queue"), interface=h.get("interface"),
-                            member_name=h.get("membername"), hold_time=to_int(h.get("holdtime")),
-                            ring_time=to_int(h.get("ringtime")))
+        return AgentConnect(
+            fields=flat,
+            caller=channel_snapshot(h),
+            agent=channel_snapshot(h, "dest"),
+            queue=h.get("queue"),
+            interface=h.get("interface"),
+            member_name=h.get("membername"),
+            hold_time=to_int(h.get("holdtime")),
+            ring_time=to_int(h.get("ringtime")),
+        )
     return None
 
 
 # The events `parse_event` turns into their own classes (AMI spelling).
-KNOWN_EVENTS: frozenset[str] = frozenset({
-    "FullyBooted", "Shutdown", "Newchannel", "Newstate", "Hangup", "VarSet", "DialBegin",
-    "DialEnd", "UserEvent", "BridgeEnter", "BridgeLeave", "OriginateResponse", "AgentCalled",
-    "AgentConnect",
-})
+KNOWN_EVENTS: frozenset[str] = frozenset(
+    {
+        "FullyBooted",
+        "Shutdown",
+        "Newchannel",
+        "Newstate",
+        "Hangup",
+        "VarSet",
+        "DialBegin",
+        "DialEnd",
+        "UserEvent",
+        "BridgeEnter",
+        "BridgeLeave",
+        "OriginateResponse",
+        "AgentCalled",
+        "AgentConnect",
+    }
+)
 
 
 def parse_event(message: Mapping[str, HeaderValue]) -> AmiEvent:

@@ -37,8 +37,9 @@ class SessionSettings:
         return f"{self.host}:{self.port}"
 
 
-async def send_and_wait(protocol: GuardedProtocol, action: dict[str, Any], what: str,
-                        within: float) -> Any:
+async def send_and_wait(
+    protocol: GuardedProtocol, action: dict[str, Any], what: str, within: float
+) -> Any:
     """Send `action` once and wait for its answer; on timeout, forget it (never re-sent)."""
     action.setdefault("ActionID", f"phonebank-{uuid.uuid4().hex}")
     future = protocol.send(action)
@@ -47,13 +48,17 @@ async def send_and_wait(protocol: GuardedProtocol, action: dict[str, Any], what:
             return await future
     except TimeoutError:
         protocol.forget(str(action["ActionID"]))
-        raise AmiTimeout(f"no answer from Asterisk to {what} within {within:g} s; "
-                         "it was not re-sent") from None
+        raise AmiTimeout(
+            f"no answer from Asterisk to {what} within {within:g} s; it was not re-sent"
+        ) from None
 
 
-async def open_session(settings: SessionSettings, manager: QuietManager,
-                       on_lost: Callable[[GuardedProtocol, object], None],
-                       booted: asyncio.Future[None]) -> tuple[GuardedProtocol, bool]:
+async def open_session(
+    settings: SessionSettings,
+    manager: QuietManager,
+    on_lost: Callable[[GuardedProtocol, object], None],
+    booted: asyncio.Future[None],
+) -> tuple[GuardedProtocol, bool]:
     """A logged-in, booted session, and whether Asterisk filters events for us.
 
     `booted` is resolved by the caller's event handler on FullyBooted (which
@@ -64,30 +69,45 @@ async def open_session(settings: SessionSettings, manager: QuietManager,
     try:
         async with asyncio.timeout(settings.connect_timeout):
             _, protocol = await loop.create_connection(
-                lambda: GuardedProtocol(manager, where, on_lost), settings.host, settings.port)
+                lambda: GuardedProtocol(manager, where, on_lost), settings.host, settings.port
+            )
     except (OSError, TimeoutError) as exc:
-        raise AmiConnectError(f"cannot reach the Asterisk manager interface at {where}: "
-                              f"{exc or 'timed out'}") from exc
+        raise AmiConnectError(
+            f"cannot reach the Asterisk manager interface at {where}: {exc or 'timed out'}"
+        ) from exc
     assert isinstance(protocol, GuardedProtocol)
     try:
-        reply = await send_and_wait(protocol, {
-            "Action": "Login", "Username": settings.username, "Secret": settings.secret,
-            "Events": "on"}, "Login", settings.action_timeout)
+        reply = await send_and_wait(
+            protocol,
+            {
+                "Action": "Login",
+                "Username": settings.username,
+                "Secret": settings.secret,
+                "Events": "on",
+            },
+            "Login",
+            settings.action_timeout,
+        )
         if not reply.success:
-            raise AmiAuthError(f"Asterisk at {where} refused AMI login as "
-                               f"{settings.username!r}: {reply.get('message') or reply}")
+            raise AmiAuthError(
+                f"Asterisk at {where} refused AMI login as "
+                f"{settings.username!r}: {reply.get('message') or reply}"
+            )
         filtered = await _install_filters(protocol, settings)
         try:
             async with asyncio.timeout(settings.boot_timeout):
                 await booted
         except TimeoutError:
-            raise AmiConnectError(f"logged in to {where} but Asterisk did not report "
-                                  f"FullyBooted within {settings.boot_timeout:g} s") from None
+            raise AmiConnectError(
+                f"logged in to {where} but Asterisk did not report "
+                f"FullyBooted within {settings.boot_timeout:g} s"
+            ) from None
     except BaseException as exc:
         protocol.close()
         if isinstance(exc, AmiDisconnected):
-            raise AmiConnectError(f"Asterisk at {where} closed the AMI session while "
-                                  "logging in") from exc
+            raise AmiConnectError(
+                f"Asterisk at {where} closed the AMI session while logging in"
+            ) from exc
         raise
     return protocol, filtered
 
@@ -96,13 +116,27 @@ async def _install_filters(protocol: GuardedProtocol, settings: SessionSettings)
     """Ask Asterisk to send only our events (needs the `system` right; else we filter)."""
     if settings.event_names is None:
         return False
-    replies = await asyncio.gather(*(
-        send_and_wait(protocol, {"Action": "Filter", "Operation": "Add",
-                                 "MatchCriteria": f"name({name})", "Filter": ""},
-                      "Filter", settings.action_timeout)
-        for name in sorted(settings.event_names)))
+    replies = await asyncio.gather(
+        *(
+            send_and_wait(
+                protocol,
+                {
+                    "Action": "Filter",
+                    "Operation": "Add",
+                    "MatchCriteria": f"name({name})",
+                    "Filter": "",
+                },
+                "Filter",
+                settings.action_timeout,
+            )
+            for name in sorted(settings.event_names)
+        )
+    )
     refused = [r for r in replies if not r.success]
     if refused:
-        log.info("Asterisk at %s refused AMI event filters (%s); filtering events here",
-                 settings.where, refused[0].get("message", "?"))
+        log.info(
+            "Asterisk at %s refused AMI event filters (%s); filtering events here",
+            settings.where,
+            refused[0].get("message", "?"),
+        )
     return not refused

@@ -109,8 +109,6 @@ def channel_snapshot(headers: Headers, prefix: str = "") -> Channel | None:
     )
 
 
-
-
 @dataclass(frozen=True, kw_only=True)
 class Bridge:
     uniqueid: str = ""

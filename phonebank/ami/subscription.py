@@ -25,11 +25,16 @@ _END = object()
 class EventSubscription:
     """`async for event in subscription` until the client closes or `close()` is called."""
 
-    def __init__(self, maxsize: int, names: Collection[str] | None,
-                 on_close: Callable[[EventSubscription], None]) -> None:
+    def __init__(
+        self,
+        maxsize: int,
+        names: Collection[str] | None,
+        on_close: Callable[[EventSubscription], None],
+    ) -> None:
         if maxsize < 1:
-            raise ValueError(f"an event subscription needs room for one event at least, "
-                             f"got maxsize={maxsize}")
+            raise ValueError(
+                f"an event subscription needs room for one event at least, got maxsize={maxsize}"
+            )
         self.maxsize = maxsize
         self.names = frozenset(names) if names is not None else None
         self.dropped = 0
@@ -46,8 +51,11 @@ class EventSubscription:
             self._queue.get_nowait()
             self.dropped += 1
             if self.dropped == 1 or self.dropped % 1000 == 0:
-                log.warning("AMI event consumer is %d events behind; dropped %d oldest so far",
-                            self.maxsize, self.dropped)
+                log.warning(
+                    "AMI event consumer is %d events behind; dropped %d oldest so far",
+                    self.maxsize,
+                    self.dropped,
+                )
         self._queue.put_nowait(event)
 
     def pending(self) -> int:
@@ -80,6 +88,10 @@ class EventSubscription:
     async def __aenter__(self) -> EventSubscription:
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()

@@ -106,8 +106,13 @@ def _fix_up(root: Path, log_file: Path) -> None:
         link = sounds / lang
         if (sounds / folder).is_dir() and not os.path.lexists(link):
             link.symlink_to(folder)
-    dirs = ["/var/lib/asterisk", "/var/log/asterisk", "/var/spool/asterisk",
-            "/var/cache/asterisk", "/run/asterisk"]
+    dirs = [
+        "/var/lib/asterisk",
+        "/var/log/asterisk",
+        "/var/spool/asterisk",
+        "/var/cache/asterisk",
+        "/run/asterisk",
+    ]
     mkdir = ["chroot", str(root), "mkdir", "-p", *dirs, "/srv/phonebank"]
     _run_logged(mkdir, log_file, env, "mkdir")
     # uids inside the root differ from the host's: chown from inside.
@@ -115,7 +120,10 @@ def _fix_up(root: Path, log_file: Path) -> None:
     _run_logged(["chroot", str(root), "chown", "-R", owner, *dirs], log_file, env, "chown")
     version = subprocess.run(
         ["chroot", str(root), commands.CHROOT_ASTERISK, "-V"],
-        capture_output=True, text=True, env=env, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     ).stdout.strip()
     if not version.startswith("Asterisk"):
         raise RootBuildError(f"the built root has no working asterisk binary ({version!r})")
@@ -126,7 +134,7 @@ def _check_host() -> None:
         raise RootBuildError(
             "the chrooted Asterisk sandbox needs root (debootstrap, chroot, mount); "
             "run as root, or install Asterisk 20 or newer on the system and set "
-            "[asterisk] mode = \"system\""
+            '[asterisk] mode = "system"'
         )
     if shutil.which("debootstrap") is None:
         raise RootBuildError(
@@ -166,12 +174,17 @@ def ensure_root(config: Config, progress: Progress = log.info) -> Path:
             _run_logged(commands.debootstrap_argv(suite, tmp, mirror), log_file, env, "debootstrap")
             _fix_up(tmp, log_file)
             unmount_all(tmp)  # debootstrap may leave /proc or /sys mounted
-            (tmp / MARKER).write_text(json.dumps({
-                "recipe": RECIPE,
-                "suite": config.asterisk.debian_suite,
-                "mirror": config.asterisk.debian_mirror,
-                "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            }, indent=2))
+            (tmp / MARKER).write_text(
+                json.dumps(
+                    {
+                        "recipe": RECIPE,
+                        "suite": config.asterisk.debian_suite,
+                        "mirror": config.asterisk.debian_mirror,
+                        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                    },
+                    indent=2,
+                )
+            )
             os.rename(tmp, root)
         except BaseException:
             remove_tree(tmp)

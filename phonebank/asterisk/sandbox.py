@@ -64,7 +64,7 @@ def resolve_mode(wanted: str, which: str | None) -> Mode:
     """auto → the system's asterisk when one is on PATH, else the chroot."""
     if wanted == "system":
         if which is None:
-            raise SandboxError("[asterisk] mode = \"system\" but no `asterisk` is on PATH")
+            raise SandboxError('[asterisk] mode = "system" but no `asterisk` is on PATH')
         return "system"
     if wanted == "chroot":
         return "chroot"
@@ -84,7 +84,7 @@ def _tail(path: Path, lines: int = 30) -> str:
         return "(no log yet)"
 
 
-def _check_free(host: str, port: int, kind: int, what: str) -> None:
+def _port_free(host: str, port: int, kind: int) -> bool:
     with socket.socket(socket.AF_INET, kind) as sock:
         if kind == socket.SOCK_STREAM:
             # As Asterisk does: connections of a previous run in TIME_WAIT do not count.
@@ -93,10 +93,21 @@ def _check_free(host: str, port: int, kind: int, what: str) -> None:
         try:
             sock.bind((host, port))
         except OSError:
+            return False
+    return True
+
+
+def _check_free(host: str, port: int, kind: int, what: str, grace: float = 5.0) -> None:
+    # A just-stopped Asterisk's listening socket can outlive its process for a moment
+    # (seen on restart), so wait a little before calling the port taken.
+    deadline = time.monotonic() + grace
+    while not _port_free(host, port, kind):
+        if time.monotonic() >= deadline:
             raise SandboxError(
                 f"{what} port {host}:{port} is already in use by another program (another "
                 "Asterisk or sandbox?); choose another port in the [asterisk] settings"
-            ) from None
+            )
+        time.sleep(0.1)
 
 
 class Sandbox:
@@ -132,11 +143,24 @@ class Sandbox:
 
     def _info(self, state: SandboxState, pid: int, already: bool) -> SandboxInfo:
         return SandboxInfo(
-            mode=state.mode, pid=pid, ami_host=state.ami_host, ami_port=state.ami_port,
-            ami_username=state.ami_username, ami_secret=state.ami_secret,
-            sip_port=state.sip_port, instance_dir=Path(state.instance_dir),
-            version=state.version, already_running=already,
+            mode=state.mode,
+            pid=pid,
+            ami_host=state.ami_host,
+            ami_port=state.ami_port,
+            ami_username=state.ami_username,
+            ami_secret=state.ami_secret,
+            sip_port=state.sip_port,
+            instance_dir=Path(state.instance_dir),
+            version=state.version,
+            already_running=already,
         )
+
+    def prepare(self) -> str:
+        """Build what the sandbox runs from (the Debian root in chroot mode); return its mode."""
+        mode = resolve_mode(self.config.asterisk.mode, shutil.which("asterisk"))
+        if mode == "chroot":
+            rootfs.ensure_root(self.config, self.progress)
+        return mode
 
     def start(self, timeout: float = 90.0) -> SandboxInfo:
         """Start Asterisk (or report the one already running) and wait until it answers."""
@@ -170,9 +194,14 @@ class Sandbox:
             if log_file.exists():
                 os.replace(log_file, log_file.with_name(log_file.name + ".old"))
         state = SandboxState(
-            ami_username=cfg.ami_username, ami_secret=secret, mode=mode,
-            ami_host=cfg.ami_host, ami_port=cfg.ami_port, sip_port=cfg.sip_port,
-            instance_dir=str(layout.host_dir), conf=layout.conf_seen,
+            ami_username=cfg.ami_username,
+            ami_secret=secret,
+            mode=mode,
+            ami_host=cfg.ami_host,
+            ami_port=cfg.ami_port,
+            sip_port=cfg.sip_port,
+            instance_dir=str(layout.host_dir),
+            conf=layout.conf_seen,
             root=str(root) if root else "",
         )
         save_state(self.config, state)
@@ -184,9 +213,7 @@ class Sandbox:
             rootfs.mount_proc(self.config, root)
         self.progress(f"starting Asterisk ({mode}) with {layout.host('etc/asterisk.conf')}")
         pid = procs.spawn_daemon(launcher.daemon_argv(), env, layout.console_log)
-        state = dataclasses.replace(
-            state, pid=pid, started_at=time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        )
+        state = dataclasses.replace(state, pid=pid, started_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
         save_state(self.config, state)
         try:
             version = self._wait_ready(state, launcher, layout, timeout)
@@ -238,8 +265,12 @@ class Sandbox:
         argv = launcher.remote_argv(command)
         try:
             result = subprocess.run(
-                argv, capture_output=True, text=True, timeout=timeout,
-                env=launcher.environment(dict(os.environ)), check=False,
+                argv,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                env=launcher.environment(dict(os.environ)),
+                check=False,
             )
         except subprocess.TimeoutExpired:
             raise SandboxError(f"`{command}` got no answer within {timeout:.0f} s") from None

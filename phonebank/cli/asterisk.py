@@ -38,38 +38,58 @@ def register(subparsers: Any) -> None:
     sub.required = True
 
     sandbox = sub.add_parser(
-        "sandbox", help="start, stop or inspect the sandbox Asterisk",
-        description=_SANDBOX_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+        "sandbox",
+        help="start, stop or inspect the sandbox Asterisk",
+        description=_SANDBOX_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     actions = sandbox.add_subparsers(dest="sandbox_command", metavar="ACTION")
     actions.required = True
     start = actions.add_parser(
-        "start", help="start the sandbox (does nothing if it already runs)",
+        "start",
+        help="start the sandbox (does nothing if it already runs)",
         description="Start the sandbox Asterisk in the background and wait until it "
         "answers. Prints where it listens. Running it twice is harmless.",
     )
-    start.add_argument("--timeout", type=float, default=90.0, metavar="SECONDS",
-                       help="how long to wait for Asterisk to be ready (default 90)")
+    start.add_argument(
+        "--timeout",
+        type=float,
+        default=90.0,
+        metavar="SECONDS",
+        help="how long to wait for Asterisk to be ready (default 90)",
+    )
     start.add_argument("--json", action="store_true", help="print the details as JSON")
     start.set_defaults(handler=run_start)
     stop = actions.add_parser(
-        "stop", help="stop the sandbox",
+        "stop",
+        help="stop the sandbox",
         description="Stop the sandbox Asterisk and clean up after it. Harmless if it "
         "is not running.",
     )
     stop.set_defaults(handler=run_stop)
     status = actions.add_parser(
-        "status", help="say whether the sandbox runs, and where",
+        "status",
+        help="say whether the sandbox runs, and where",
         description="Show whether the sandbox Asterisk runs: its mode, process id, "
         "version, the AMI address phonebank connects to, the SIP port and its folder. "
         "Exit code 0 when it runs, 3 when it does not.",
     )
     status.add_argument("--json", action="store_true", help="print the details as JSON")
-    status.add_argument("--show-secret", action="store_true",
-                        help="include the AMI password in the output")
+    status.add_argument(
+        "--show-secret", action="store_true", help="include the AMI password in the output"
+    )
     status.set_defaults(handler=run_status)
+    prepare = actions.add_parser(
+        "prepare",
+        help="build what the sandbox needs, without starting it",
+        description="Build the Debian system holding Asterisk (chroot mode) if it is not "
+        "built yet, so that later starts take seconds. With a system Asterisk there is "
+        "nothing to build. `make test` and `make demo` run this first.",
+    )
+    prepare.set_defaults(handler=run_prepare)
     reset = actions.add_parser(
-        "reset-root", help="delete the built Debian system so the next start rebuilds it",
+        "reset-root",
+        help="delete the built Debian system so the next start rebuilds it",
         description="Delete the Debian system the sandbox Asterisk runs from "
         "(~/.cache/phonebank/asterisk-root), safely: refuses while a sandbox runs, and "
         "unmounts first. The next `sandbox start` builds it again.",
@@ -77,23 +97,30 @@ def register(subparsers: Any) -> None:
     reset.set_defaults(handler=run_reset_root)
 
     cli = sub.add_parser(
-        "cli", help="run one Asterisk console command in the sandbox",
+        "cli",
+        help="run one Asterisk console command in the sandbox",
         description="Run one command on the sandbox Asterisk's console and print the "
-        "answer, e.g.  phonebank asterisk cli \"core show channels\"",
+        'answer, e.g.  phonebank asterisk cli "core show channels"',
     )
-    cli.add_argument("command", metavar="\"COMMAND\"", help="the console command, quoted")
+    cli.add_argument("command", metavar='"COMMAND"', help="the console command, quoted")
     cli.set_defaults(handler=run_cli)
 
     render = sub.add_parser(
-        "render", help="write Asterisk configuration files for a real phone-bank box",
+        "render",
+        help="write Asterisk configuration files for a real phone-bank box",
         description="Write the Asterisk configuration (for /etc/asterisk) from your "
         "phonebank settings: SIP trunk, handsets on the analog card, AMI login, "
         "dialplan. Review the files, then copy them into /etc/asterisk and reload "
         "Asterisk. If [asterisk] ami_secret is not set, a new AMI password is generated "
         "and printed once: put it in the phonebank settings as ami_secret.",
     )
-    render.add_argument("--out", type=Path, required=True, metavar="DIR",
-                        help="folder to write the .conf files into (created if needed)")
+    render.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="folder to write the .conf files into (created if needed)",
+    )
     render.set_defaults(handler=run_render)
 
 
@@ -129,8 +156,11 @@ def run_start(args: argparse.Namespace, config: Config) -> int:
     if args.json:
         print(json.dumps(_describe(info, show_secret=False), indent=2))
         return 0
-    print("the sandbox Asterisk was already running" if info.already_running
-          else "the sandbox Asterisk is running")
+    print(
+        "the sandbox Asterisk was already running"
+        if info.already_running
+        else "the sandbox Asterisk is running"
+    )
     _print_info(info, show_secret=False)
     return 0
 
@@ -140,8 +170,9 @@ def run_stop(args: argparse.Namespace, config: Config) -> int:
         was_running = Sandbox(config).stop()
     except AsteriskError as exc:
         raise _fail(exc) from None
-    print("the sandbox Asterisk is stopped" if was_running
-          else "the sandbox Asterisk was not running")
+    print(
+        "the sandbox Asterisk is stopped" if was_running else "the sandbox Asterisk was not running"
+    )
     return 0
 
 
@@ -151,8 +182,11 @@ def run_status(args: argparse.Namespace, config: Config) -> int:
     except AsteriskError as exc:
         raise _fail(exc) from None
     if args.json:
-        data: dict[str, Any] = {"running": status.running, "state_file": str(status.state_file),
-                                "stale_pid": status.stale_pid}
+        data: dict[str, Any] = {
+            "running": status.running,
+            "state_file": str(status.state_file),
+            "stale_pid": status.stale_pid,
+        }
         if status.info:
             data.update(_describe(status.info, args.show_secret))
         print(json.dumps(data, indent=2))
@@ -162,9 +196,23 @@ def run_status(args: argparse.Namespace, config: Config) -> int:
     else:
         print("the sandbox Asterisk is not running")
         if status.stale_pid:
-            print(f"(pid {status.stale_pid} recorded in {status.state_file} is gone; "
-                  "`phonebank asterisk sandbox stop` tidies up)")
+            print(
+                f"(pid {status.stale_pid} recorded in {status.state_file} is gone; "
+                "`phonebank asterisk sandbox stop` tidies up)"
+            )
     return 0 if status.running else 3
+
+
+def run_prepare(args: argparse.Namespace, config: Config) -> int:
+    try:
+        mode = Sandbox(config, progress=print).prepare()
+    except AsteriskError as exc:
+        raise _fail(exc) from None
+    if mode == "chroot":
+        print(f"the Debian root with Asterisk is ready in {config.paths.cache_dir}")
+    else:
+        print("using the system's asterisk: nothing to build")
+    return 0
 
 
 def run_reset_root(args: argparse.Namespace, config: Config) -> int:
@@ -190,8 +238,9 @@ def run_render(args: argparse.Namespace, config: Config) -> int:
     if generated:
         secret = secrets.token_urlsafe(24)
     try:
-        context = build_context(config.asterisk, flavour="production", ami_secret=secret,
-                                directories=None, run_user="")
+        context = build_context(
+            config.asterisk, flavour="production", ami_secret=secret, directories=None, run_user=""
+        )
         written = render_config(context, args.out)
     except AsteriskError as exc:
         raise _fail(exc) from None
@@ -204,10 +253,12 @@ def run_render(args: argparse.Namespace, config: Config) -> int:
         print("Put it in the phonebank settings so the service can log in:")
         print()
         print("  [asterisk]")
-        print(f"  ami_secret = \"{secret}\"")
+        print(f'  ami_secret = "{secret}"')
     if shutil.which("asterisk") is None:
         print()
-        print("note: no `asterisk` is installed on this computer; install Asterisk 20 or newer "
-              "on the phone-bank box, copy these files to /etc/asterisk there, and run "
-              "`asterisk -rx \"core reload\"`.")
+        print(
+            "note: no `asterisk` is installed on this computer; install Asterisk 20 or newer "
+            "on the phone-bank box, copy these files to /etc/asterisk there, and run "
+            '`asterisk -rx "core reload"`.'
+        )
     return 0

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import gettext
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import jinja2
@@ -27,7 +27,7 @@ TEMPLATES = web.AppKey("templates", jinja2.Environment)
 
 
 def render(
-    request: web.Request, name: str, context: dict[str, object], *, status: int = 200
+    request: web.Request, name: str, context: Mapping[str, object], *, status: int = 200
 ) -> web.Response:
     """Render a page with what every page needs: the session and its CSRF token."""
     settings = request.app[SECURITY]

@@ -25,8 +25,12 @@ pytestmark = pytest.mark.asterisk
 def make_client(sandbox: Any, **options: Any) -> AmiClient:
     info = sandbox.info
     settings: dict[str, Any] = {
-        "host": info.ami_host, "port": info.ami_port, "username": info.ami_username,
-        "secret": info.ami_secret, "reconnect_min": 0.2, "reconnect_max": 2.0,
+        "host": info.ami_host,
+        "port": info.ami_port,
+        "username": info.ami_username,
+        "secret": info.ami_secret,
+        "reconnect_min": 0.2,
+        "reconnect_max": 2.0,
     }
     settings.update(options)
     return AmiClient(**settings)
@@ -40,8 +44,9 @@ async def client(asterisk_sandbox: Any) -> AsyncIterator[AmiClient]:
     await ami.close()
 
 
-async def call_events(events: EventSubscription, uniqueids: set[str],
-                      within: float = 20.0) -> list[AmiEvent]:
+async def call_events(
+    events: EventSubscription, uniqueids: set[str], within: float = 20.0
+) -> list[AmiEvent]:
     """This call's events, in arrival order, until every one of its channels hung up."""
     seen: list[AmiEvent] = []
     hung_up: set[str] = set()
@@ -64,9 +69,15 @@ async def place_echo_call(client: AmiClient) -> tuple[str, list[AmiEvent]]:
     events = client.events()
     try:
         result = await client.originate(
-            "Local/echo@phonebank-test", context="phonebank-test", exten="hold",
-            variables={ATTEMPT_VARIABLE: attempt}, timeout_ms=10_000,
-            action_id=f"originate-{attempt}", channel_id=first, other_channel_id=second)
+            "Local/echo@phonebank-test",
+            context="phonebank-test",
+            exten="hold",
+            variables={ATTEMPT_VARIABLE: attempt},
+            timeout_ms=10_000,
+            action_id=f"originate-{attempt}",
+            channel_id=first,
+            other_channel_id=second,
+        )
         assert result.success, result
         assert result.action_id == f"originate-{attempt}" and result.uniqueid == first
         return attempt, await call_events(events, {first, second})
@@ -96,8 +107,11 @@ async def test_originated_call_events_carry_the_attempt_in_order(client: AmiClie
     names = [e.name for e in outbound]
     assert names.index("Newchannel") < names.index("Newstate") < names.index("Hangup")
     # The attempt id is set by the Originate (VarSet), then reported on every later event.
-    set_at = next(i for i, e in enumerate(outbound)
-                  if isinstance(e, VarSet) and e.variable == ATTEMPT_VARIABLE)
+    set_at = next(
+        i
+        for i, e in enumerate(outbound)
+        if isinstance(e, VarSet) and e.variable == ATTEMPT_VARIABLE
+    )
     assert outbound[set_at].attempt_id == attempt
     assert all(e.attempt_id == attempt for e in outbound[set_at:])
     # The far half (;2) is linked to the outbound channel from its first event.
@@ -106,8 +120,9 @@ async def test_originated_call_events_carry_the_attempt_in_order(client: AmiClie
     assert isinstance(far[-1], Hangup)
 
 
-async def test_reconnects_by_itself_after_asterisk_restarts(asterisk_sandbox: Any,
-                                                           client: AmiClient) -> None:
+async def test_reconnects_by_itself_after_asterisk_restarts(
+    asterisk_sandbox: Any, client: AmiClient
+) -> None:
     states: list[ConnectionState] = []
     back = asyncio.Event()
 

@@ -15,11 +15,13 @@ from phonebank.ami.events import UserEvent, VarSet
 pytestmark = pytest.mark.asterisk
 
 
-async def test_dialplan_agi_ping_sets_a_channel_variable(asterisk_sandbox: Any,
-                                                         asterisk_config: Any) -> None:
+async def test_dialplan_agi_ping_sets_a_channel_variable(
+    asterisk_sandbox: Any, asterisk_config: Any
+) -> None:
     info = asterisk_sandbox.info
-    client = AmiClient(host=info.ami_host, port=info.ami_port, username=info.ami_username,
-                       secret=info.ami_secret)
+    client = AmiClient(
+        host=info.ami_host, port=info.ami_port, username=info.ami_username, secret=info.ami_secret
+    )
     await client.connect()
     agi_port = asterisk_config.asterisk.agi_port
     try:
@@ -27,8 +29,13 @@ async def test_dialplan_agi_ping_sets_a_channel_variable(asterisk_sandbox: Any,
             channel_id = f"agi-{uuid.uuid4().hex[:12]}"
             events = client.events(names={"UserEvent", "VarSet"})
             result = await client.originate(
-                "Local/ping@phonebank-test-agi", context="phonebank-test", exten="hold",
-                timeout_ms=10_000, channel_id=channel_id, other_channel_id=f"{channel_id}-2")
+                "Local/ping@phonebank-test-agi",
+                context="phonebank-test",
+                exten="hold",
+                timeout_ms=10_000,
+                channel_id=channel_id,
+                other_channel_id=f"{channel_id}-2",
+            )
             assert result.success, result
             report: UserEvent | None = None
             set_by_agi: list[VarSet] = []

@@ -15,7 +15,7 @@ from phonebank.asterisk.errors import SandboxError
 from phonebank.asterisk.sandbox import Sandbox
 from phonebank.asterisk.state import load_state
 from phonebank.config import Config, PathsConfig
-from tests.fixtures.asterisk import TEST_FXS_PORTS, TEST_SIP_PORT, RunningSandbox
+from tests.fixtures.asterisk import TEST_FXS_PORTS, RunningSandbox
 
 pytestmark = pytest.mark.asterisk
 
@@ -60,7 +60,7 @@ def test_ami_listens_on_loopback_and_greets(asterisk_sandbox: RunningSandbox) ->
 
 def test_pjsip_transport_on_the_configured_port(asterisk_sandbox: RunningSandbox) -> None:
     out = asterisk_sandbox.cli("pjsip show transports")
-    assert f"127.0.0.1:{TEST_SIP_PORT}" in out
+    assert f"127.0.0.1:{asterisk_sandbox.info.sip_port}" in out
 
 
 def test_dialplan_contexts_are_loaded(asterisk_sandbox: RunningSandbox) -> None:
@@ -78,8 +78,10 @@ def test_chan_dahdi_loads_the_rendered_file_without_complaints(
     # The file was read: each configured port was tried.
     assert len(re.findall(r"Channel '\d+' failure ignored", log)) == TEST_FXS_PORTS
     problems = [
-        line for line in log.splitlines()
-        if "chan_dahdi" in line and re.search(r"\b(WARNING|ERROR)\[", line)
+        line
+        for line in log.splitlines()
+        if "chan_dahdi" in line
+        and re.search(r"\b(WARNING|ERROR)\[", line)
         and not _NO_HARDWARE.search(line)
     ]
     assert problems == []
@@ -90,7 +92,8 @@ def test_the_log_has_no_errors_besides_missing_dahdi_hardware(
 ) -> None:
     log = (asterisk_sandbox.info.instance_dir / "log" / "messages").read_text()
     problems = [
-        line for line in log.splitlines()
+        line
+        for line in log.splitlines()
         if re.search(r"\bERROR\[", line) and not _NO_HARDWARE.search(line)
     ]
     assert problems == []
@@ -103,8 +106,13 @@ def _second_sandbox_config(asterisk_config: Config, data_dir: Path) -> Config:
         asterisk_config,
         paths=PathsConfig(data_dir=data_dir, cache_dir=asterisk_config.paths.cache_dir),
         asterisk=dataclasses.replace(
-            asterisk_config.asterisk, ami_port=26038, sip_port=26060, carrier_port=26070,
-            rtp_start=22000, rtp_end=22999, dahdi_fxs_ports=0,
+            asterisk_config.asterisk,
+            ami_port=26038,
+            sip_port=26060,
+            carrier_port=26070,
+            rtp_start=22000,
+            rtp_end=22999,
+            dahdi_fxs_ports=0,
         ),
     )
 
@@ -125,9 +133,7 @@ def test_a_start_that_times_out_says_why_and_leaves_nothing(
         sandbox.remove()
 
 
-def test_stop_leaves_no_process_and_no_mount(
-    asterisk_config: Config, tmp_path: Path
-) -> None:
+def test_stop_leaves_no_process_and_no_mount(asterisk_config: Config, tmp_path: Path) -> None:
     config = _second_sandbox_config(asterisk_config, tmp_path)
     sandbox = Sandbox(config)
     try:

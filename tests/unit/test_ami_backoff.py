@@ -22,8 +22,12 @@ def test_jitter_uses_the_upper_half_of_the_step() -> None:
     assert reconnect_delay(3, 0.5, 30.0, 0.5) == 3.0
 
 
-@given(st.integers(min_value=-5, max_value=10_000), st.floats(0.001, 10.0),
-       st.floats(0.0, 100.0), st.floats(0.0, 1.0))
+@given(
+    st.integers(min_value=-5, max_value=10_000),
+    st.floats(0.001, 10.0),
+    st.floats(0.0, 100.0),
+    st.floats(0.0, 1.0),
+)
 def test_delay_stays_within_bounds(attempt: int, low: float, extra: float, rnd: float) -> None:
     high = low + extra
     assert low <= reconnect_delay(attempt, low, high, rnd) <= high

@@ -30,8 +30,13 @@ async def ami() -> AsyncIterator[FakeAmi]:
 
 def make_client(server: FakeAmi, **options: object) -> AmiClient:
     settings: dict[str, object] = {
-        "host": "127.0.0.1", "port": server.port, "username": "phonebank", "secret": "s3cret",
-        "reconnect_min": 0.01, "reconnect_max": 0.05, "random": lambda: 0.5,
+        "host": "127.0.0.1",
+        "port": server.port,
+        "username": "phonebank",
+        "secret": "s3cret",
+        "reconnect_min": 0.01,
+        "reconnect_max": 0.05,
+        "random": lambda: 0.5,
     }
     settings.update(options)
     return AmiClient(**settings)  # type: ignore[arg-type]
@@ -49,9 +54,15 @@ async def wait_state(client: AmiClient, state: ConnectionState, within: float = 
 
 
 def newchannel(uniqueid: str, attempt: str) -> dict[str, str | list[str]]:
-    return {"Event": "Newchannel", "Channel": f"Local/echo@phonebank-test-{uniqueid};1",
-            "ChannelState": "0", "ChannelStateDesc": "Down", "Uniqueid": uniqueid,
-            "Linkedid": uniqueid, "ChanVariable": [f"PHONEBANK_ATTEMPT={attempt}", "OTHER=x"]}
+    return {
+        "Event": "Newchannel",
+        "Channel": f"Local/echo@phonebank-test-{uniqueid};1",
+        "ChannelState": "0",
+        "ChannelStateDesc": "Down",
+        "Uniqueid": uniqueid,
+        "Linkedid": uniqueid,
+        "ChanVariable": [f"PHONEBANK_ATTEMPT={attempt}", "OTHER=x"],
+    }
 
 
 async def test_bad_secret_is_refused_with_a_clear_message(ami: FakeAmi) -> None:
@@ -96,8 +107,16 @@ async def test_events_are_typed_filtered_and_carry_the_attempt(ami: FakeAmi) -> 
     events = client.events()
     ami.emit({"Event": "Newexten", "Channel": "X", "Uniqueid": "1"})  # not subscribed
     ami.emit(newchannel("1.1", "att-42"))
-    ami.emit({"Event": "Hangup", "Channel": "X", "Uniqueid": "1.1", "Cause": "16",
-              "Cause-txt": "Normal Clearing", "ChanVariable": "PHONEBANK_ATTEMPT=att-42"})
+    ami.emit(
+        {
+            "Event": "Hangup",
+            "Channel": "X",
+            "Uniqueid": "1.1",
+            "Cause": "16",
+            "Cause-txt": "Normal Clearing",
+            "ChanVariable": "PHONEBANK_ATTEMPT=att-42",
+        }
+    )
     first = await events.get(within=5)
     second = await events.get(within=5)
     assert isinstance(first, Newchannel) and first.attempt_id == "att-42"
@@ -127,9 +146,16 @@ async def test_originate_is_never_resent_after_a_reconnect(ami: FakeAmi) -> None
     ami.originate_mode = "silent"  # Asterisk goes away before answering
     client = make_client(ami)
     await client.connect()
-    dial = asyncio.create_task(client.originate(
-        "Local/echo@phonebank-test", context="phonebank-test", exten="hold",
-        variables={"PHONEBANK_ATTEMPT": "att-1"}, timeout_ms=30_000, action_id="attempt-att-1"))
+    dial = asyncio.create_task(
+        client.originate(
+            "Local/echo@phonebank-test",
+            context="phonebank-test",
+            exten="hold",
+            variables={"PHONEBANK_ATTEMPT": "att-1"},
+            timeout_ms=30_000,
+            action_id="attempt-att-1",
+        )
+    )
     await ami.wait_for(lambda: bool(ami.actions("Originate")))
     ami.drop_all()
     with pytest.raises(AmiDisconnected, match="not re-sent"):
@@ -158,9 +184,15 @@ async def test_originate_sends_variables_and_returns_the_verdict(ami: FakeAmi) -
     client = make_client(ami)
     await client.connect()
     result = await client.originate(
-        "Local/echo@phonebank-test", context="phonebank-test", exten="hold", priority=1,
-        variables={"PHONEBANK_ATTEMPT": "att-9", "SIM_RING": "0"}, timeout_ms=20_000,
-        caller_id='"Campaign" <0262000000>', action_id="attempt-att-9")
+        "Local/echo@phonebank-test",
+        context="phonebank-test",
+        exten="hold",
+        priority=1,
+        variables={"PHONEBANK_ATTEMPT": "att-9", "SIM_RING": "0"},
+        timeout_ms=20_000,
+        caller_id='"Campaign" <0262000000>',
+        action_id="attempt-att-9",
+    )
     assert result.success and result.reason == 4 and result.action_id == "attempt-att-9"
     sent = ami.actions("Originate")[0]
     assert sent["Variable"] == ["PHONEBANK_ATTEMPT=att-9", "SIM_RING=0"]
@@ -204,8 +236,14 @@ async def test_start_keeps_trying_until_asterisk_is_there() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    client = AmiClient(host="127.0.0.1", port=port, username="phonebank", secret="s3cret",
-                       reconnect_min=0.01, reconnect_max=0.02)
+    client = AmiClient(
+        host="127.0.0.1",
+        port=port,
+        username="phonebank",
+        secret="s3cret",
+        reconnect_min=0.01,
+        reconnect_max=0.02,
+    )
     await client.start()
     await asyncio.sleep(0.05)
     assert not client.connected

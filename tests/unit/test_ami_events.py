@@ -45,8 +45,9 @@ CHANNEL = {
 
 
 def test_newchannel_with_channel_variables() -> None:
-    event = parse_event({"Event": "Newchannel", **CHANNEL,
-                         "ChanVariable": ["PHONEBANK_ATTEMPT=a-17", "EMPTY="]})
+    event = parse_event(
+        {"Event": "Newchannel", **CHANNEL, "ChanVariable": ["PHONEBANK_ATTEMPT=a-17", "EMPTY="]}
+    )
     assert isinstance(event, Newchannel)
     assert event.name == "Newchannel"
     assert event.channel.name == "Local/echo@phonebank-test-00000001;1"
@@ -59,21 +60,34 @@ def test_newchannel_with_channel_variables() -> None:
 
 
 def test_header_names_are_case_insensitive_and_a_single_variable_is_a_string() -> None:
-    event = parse_event({"event": "Newstate", "CHANNEL": "PJSIP/x-1", "UniqueID": "9.1",
-                         "chanvariable": "PHONEBANK_ATTEMPT=b-2"})
+    event = parse_event(
+        {
+            "event": "Newstate",
+            "CHANNEL": "PJSIP/x-1",
+            "UniqueID": "9.1",
+            "chanvariable": "PHONEBANK_ATTEMPT=b-2",
+        }
+    )
     assert isinstance(event, Newstate)
     assert event.channel.uniqueid == "9.1" and event.attempt_id == "b-2"
 
 
 def test_old_style_chanvariable_with_channel_in_the_header_name() -> None:
-    event = parse_event({"Event": "Hangup", "Channel": "SIP/a-1", "Uniqueid": "1.2",
-                         "ChanVariable(SIP/a-1)": "PHONEBANK_ATTEMPT=c-3"})
+    event = parse_event(
+        {
+            "Event": "Hangup",
+            "Channel": "SIP/a-1",
+            "Uniqueid": "1.2",
+            "ChanVariable(SIP/a-1)": "PHONEBANK_ATTEMPT=c-3",
+        }
+    )
     assert event.attempt_id == "c-3"
 
 
 def test_hangup_cause() -> None:
-    event = parse_event({"Event": "Hangup", **CHANNEL, "Cause": "16",
-                         "Cause-txt": "Normal Clearing"})
+    event = parse_event(
+        {"Event": "Hangup", **CHANNEL, "Cause": "16", "Cause-txt": "Normal Clearing"}
+    )
     assert isinstance(event, Hangup)
     assert event.cause == 16 and event.cause_txt == "Normal Clearing"
     assert event.attempt_id is None
@@ -81,8 +95,14 @@ def test_hangup_cause() -> None:
 
 def test_dial_events_have_caller_and_destination() -> None:
     dest = {f"Dest{k}": v for k, v in CHANNEL.items()}
-    begin = parse_event({"Event": "DialBegin", **dest, "DialString": "echo@phonebank-test",
-                         "DestChanVariable": "PHONEBANK_ATTEMPT=d-4"})
+    begin = parse_event(
+        {
+            "Event": "DialBegin",
+            **dest,
+            "DialString": "echo@phonebank-test",
+            "DestChanVariable": "PHONEBANK_ATTEMPT=d-4",
+        }
+    )
     assert isinstance(begin, DialBegin)
     assert begin.caller is None and begin.dest.uniqueid == "1700000000.11"
     assert begin.dial_string == "echo@phonebank-test" and begin.attempt_id == "d-4"
@@ -93,8 +113,9 @@ def test_dial_events_have_caller_and_destination() -> None:
 
 
 def test_varset_of_the_attempt_variable_names_the_attempt() -> None:
-    event = parse_event({"Event": "VarSet", **CHANNEL, "Variable": "PHONEBANK_ATTEMPT",
-                         "Value": "e-5"})
+    event = parse_event(
+        {"Event": "VarSet", **CHANNEL, "Variable": "PHONEBANK_ATTEMPT", "Value": "e-5"}
+    )
     assert isinstance(event, VarSet)
     assert event.variable == "PHONEBANK_ATTEMPT" and event.attempt_id == "e-5"
     global_set = parse_event({"Event": "VarSet", "Variable": "G", "Value": "1"})
@@ -102,15 +123,22 @@ def test_varset_of_the_attempt_variable_names_the_attempt() -> None:
 
 
 def test_user_event_keeps_custom_headers() -> None:
-    event = parse_event({"Event": "UserEvent", **CHANNEL, "UserEvent": "PhonebankAgi",
-                         "Result": "pong"})
+    event = parse_event(
+        {"Event": "UserEvent", **CHANNEL, "UserEvent": "PhonebankAgi", "Result": "pong"}
+    )
     assert isinstance(event, UserEvent)
     assert event.user_event == "PhonebankAgi" and event.fields["result"] == "pong"
 
 
 def test_bridge_enter_and_leave() -> None:
-    bridge = {"BridgeUniqueid": "b-1", "BridgeType": "basic", "BridgeTechnology": "simple_bridge",
-              "BridgeCreator": "<unknown>", "BridgeName": "<unknown>", "BridgeNumChannels": "2"}
+    bridge = {
+        "BridgeUniqueid": "b-1",
+        "BridgeType": "basic",
+        "BridgeTechnology": "simple_bridge",
+        "BridgeCreator": "<unknown>",
+        "BridgeName": "<unknown>",
+        "BridgeNumChannels": "2",
+    }
     enter = parse_event({"Event": "BridgeEnter", **bridge, **CHANNEL})
     assert isinstance(enter, BridgeEnter)
     assert enter.bridge.uniqueid == "b-1" and enter.bridge.num_channels == 2
@@ -119,9 +147,16 @@ def test_bridge_enter_and_leave() -> None:
 
 
 def test_originate_response() -> None:
-    ok = parse_event({"Event": "OriginateResponse", "ActionID": "attempt-1", "Response": "Success",
-                      "Channel": "Local/echo@phonebank-test-00000001;1", "Reason": "4",
-                      "Uniqueid": "1.1"})
+    ok = parse_event(
+        {
+            "Event": "OriginateResponse",
+            "ActionID": "attempt-1",
+            "Response": "Success",
+            "Channel": "Local/echo@phonebank-test-00000001;1",
+            "Reason": "4",
+            "Uniqueid": "1.1",
+        }
+    )
     assert isinstance(ok, OriginateResponse)
     assert ok.success and ok.reason == 4 and ok.action_id == "attempt-1"
     busy = parse_event({"Event": "OriginateResponse", "Response": "Failure", "Reason": "5"})
@@ -130,18 +165,27 @@ def test_originate_response() -> None:
 
 def test_agent_events() -> None:
     dest = {f"Dest{k}": v for k, v in CHANNEL.items()}
-    called = parse_event({"Event": "AgentCalled", "Queue": "q1", "Interface": "Local/s1",
-                          "MemberName": "station-1", **dest})
+    called = parse_event(
+        {
+            "Event": "AgentCalled",
+            "Queue": "q1",
+            "Interface": "Local/s1",
+            "MemberName": "station-1",
+            **dest,
+        }
+    )
     assert isinstance(called, AgentCalled)
     assert called.caller is None and called.agent is not None and called.queue == "q1"
-    connect = parse_event({"Event": "AgentConnect", **CHANNEL, **dest, "HoldTime": "1",
-                           "RingTime": "0"})
+    connect = parse_event(
+        {"Event": "AgentConnect", **CHANNEL, **dest, "HoldTime": "1", "RingTime": "0"}
+    )
     assert isinstance(connect, AgentConnect) and connect.hold_time == 1 and connect.ring_time == 0
 
 
 def test_system_events() -> None:
-    booted = parse_event({"Event": "FullyBooted", "Status": "Fully Booted", "Uptime": "12",
-                          "LastReload": "12"})
+    booted = parse_event(
+        {"Event": "FullyBooted", "Status": "Fully Booted", "Uptime": "12", "LastReload": "12"}
+    )
     assert isinstance(booted, FullyBooted) and booted.uptime == 12
     down = parse_event({"Event": "Shutdown", "Shutdown": "Cleanly", "Restart": "True"})
     assert isinstance(down, Shutdown) and down.restart
@@ -153,8 +197,14 @@ def test_unknown_and_malformed() -> None:
     assert unknown.name == "Newexten" and unknown.fields["application"] == "Wait"
     nameless = parse_event({})
     assert isinstance(nameless, UnknownEvent) and nameless.name == ""
-    odd = parse_event({"Event": "Hangup", "Cause": "sixteen", "ChannelState": "",
-                       "ChanVariable": "no equals sign"})
+    odd = parse_event(
+        {
+            "Event": "Hangup",
+            "Cause": "sixteen",
+            "ChannelState": "",
+            "ChanVariable": "no equals sign",
+        }
+    )
     assert isinstance(odd, Hangup) and odd.cause is None and odd.channel.variables == {}
 
 
@@ -168,8 +218,9 @@ def test_events_are_frozen() -> None:
 
 
 def test_wire_round_trip() -> None:
-    data = format_message([("Event", "Newchannel"), ("ChanVariable", "A=1"),
-                           ("ChanVariable", "B=2")])
+    data = format_message(
+        [("Event", "Newchannel"), ("ChanVariable", "A=1"), ("ChanVariable", "B=2")]
+    )
     messages, rest = split_messages(b"Asterisk Call Manager/9.0.0\r\n" + data + b"Event: Hang")
     assert messages == [{"Event": "Newchannel", "ChanVariable": ["A=1", "B=2"]}]
     assert rest == b"Event: Hang"
@@ -178,13 +229,44 @@ def test_wire_round_trip() -> None:
 
 
 _text = st.text(max_size=40)
-_names = st.sampled_from(["Event", "event", "Channel", "Uniqueid", "ChanVariable",
-                          "DestChanVariable", "Cause", "ChannelState", "Priority", "Reason",
-                          "BridgeNumChannels", "HoldTime", "Variable", "Value", "Response"])
-_event_names = st.sampled_from(["Newchannel", "Newstate", "Hangup", "VarSet", "DialBegin",
-                                "DialEnd", "UserEvent", "BridgeEnter", "BridgeLeave",
-                                "OriginateResponse", "AgentCalled", "AgentConnect",
-                                "FullyBooted", "Shutdown", "Other"])
+_names = st.sampled_from(
+    [
+        "Event",
+        "event",
+        "Channel",
+        "Uniqueid",
+        "ChanVariable",
+        "DestChanVariable",
+        "Cause",
+        "ChannelState",
+        "Priority",
+        "Reason",
+        "BridgeNumChannels",
+        "HoldTime",
+        "Variable",
+        "Value",
+        "Response",
+    ]
+)
+_event_names = st.sampled_from(
+    [
+        "Newchannel",
+        "Newstate",
+        "Hangup",
+        "VarSet",
+        "DialBegin",
+        "DialEnd",
+        "UserEvent",
+        "BridgeEnter",
+        "BridgeLeave",
+        "OriginateResponse",
+        "AgentCalled",
+        "AgentConnect",
+        "FullyBooted",
+        "Shutdown",
+        "Other",
+    ]
+)
 
 
 @given(st.dictionaries(st.one_of(_names, _text), _text))

@@ -38,14 +38,33 @@ CONF = "/srv/phonebank/sb-0123/etc/asterisk.conf"
 def test_chroot_daemon_runs_as_the_roots_asterisk_user_in_the_foreground() -> None:
     launcher = Launcher("chroot", "/usr/sbin/asterisk", CONF, ROOT)
     assert launcher.daemon_argv() == [
-        "chroot", str(ROOT), "/usr/sbin/asterisk", "-f", "-U", "asterisk", "-G", "asterisk",
-        "-C", CONF,
+        "chroot",
+        str(ROOT),
+        "/usr/sbin/asterisk",
+        "-f",
+        "-U",
+        "asterisk",
+        "-G",
+        "asterisk",
+        "-C",
+        CONF,
     ]
     assert launcher.remote_argv("core show version") == [
-        "chroot", str(ROOT), "/usr/sbin/asterisk", "-C", CONF, "-rx", "core show version",
+        "chroot",
+        str(ROOT),
+        "/usr/sbin/asterisk",
+        "-C",
+        CONF,
+        "-rx",
+        "core show version",
     ]
     assert launcher.chown_argv("/srv/phonebank/sb-0123") == [
-        "chroot", str(ROOT), "chown", "-R", "asterisk:asterisk", "/srv/phonebank/sb-0123",
+        "chroot",
+        str(ROOT),
+        "chown",
+        "-R",
+        "asterisk:asterisk",
+        "/srv/phonebank/sb-0123",
     ]
     assert launcher.environment({"PATH": "/host/bin", "SECRET": "x"}) == CHROOT_ENV
 
@@ -55,7 +74,11 @@ def test_system_daemon_keeps_the_callers_user_and_no_chroot() -> None:
     launcher = Launcher("system", "/usr/sbin/asterisk", conf)
     assert launcher.daemon_argv() == ["/usr/sbin/asterisk", "-f", "-C", conf]
     assert launcher.remote_argv("core stop now") == [
-        "/usr/sbin/asterisk", "-C", conf, "-rx", "core stop now",
+        "/usr/sbin/asterisk",
+        "-C",
+        conf,
+        "-rx",
+        "core stop now",
     ]
     assert launcher.chown_argv("/x") is None
     env = launcher.environment({"PATH": "/usr/bin", "HOME": "/home/v", "AWS_SECRET": "x"})
@@ -87,8 +110,12 @@ def test_parse_version() -> None:
 
 @pytest.mark.parametrize(
     ("wanted", "which", "expected"),
-    [("auto", "/usr/sbin/asterisk", "system"), ("auto", None, "chroot"),
-     ("chroot", "/usr/sbin/asterisk", "chroot"), ("system", "/usr/sbin/asterisk", "system")],
+    [
+        ("auto", "/usr/sbin/asterisk", "system"),
+        ("auto", None, "chroot"),
+        ("chroot", "/usr/sbin/asterisk", "chroot"),
+        ("system", "/usr/sbin/asterisk", "system"),
+    ],
 )
 def test_resolve_mode(wanted: str, which: str | None, expected: str) -> None:
     assert resolve_mode(wanted, which) == expected
@@ -118,8 +145,10 @@ def test_system_layout_is_the_same_path_on_both_sides(tmp_path: Path) -> None:
 
 
 def test_parse_directories_reads_debians_template_section() -> None:
-    text = "[directories](!)\nastmoddir => /usr/lib/x86_64-linux-gnu/asterisk/modules\n" \
-           "astdatadir => /usr/share/asterisk ; data\n[options]\nverbose = 3\n"
+    text = (
+        "[directories](!)\nastmoddir => /usr/lib/x86_64-linux-gnu/asterisk/modules\n"
+        "astdatadir => /usr/share/asterisk ; data\n[options]\nverbose = 3\n"
+    )
     assert parse_directories(text) == {
         "astmoddir": "/usr/lib/x86_64-linux-gnu/asterisk/modules",
         "astdatadir": "/usr/share/asterisk",
@@ -173,7 +202,8 @@ def test_state_file_is_private_and_round_trips(tmp_path: Path) -> None:
 
 def test_configured_secret_wins_and_missing_one_is_explained(tmp_path: Path) -> None:
     assert ami_credentials(_config(tmp_path, ami_secret="from-config-123456")) == (
-        "phonebank", "from-config-123456",
+        "phonebank",
+        "from-config-123456",
     )
     with pytest.raises(SandboxError, match="sandbox start"):
         ami_credentials(_config(tmp_path / "empty"))

@@ -58,8 +58,16 @@ def section(text: str, name: str) -> dict[str, list[str]]:
 def test_every_template_renders_without_undefined_values() -> None:
     texts = render_text(sandbox_context())
     assert set(texts) == {name.removesuffix(".j2") for name in template_names()}
-    for name in ("asterisk.conf", "modules.conf", "manager.conf", "pjsip.conf",
-                 "extensions.conf", "chan_dahdi.conf", "logger.conf", "rtp.conf"):
+    for name in (
+        "asterisk.conf",
+        "modules.conf",
+        "manager.conf",
+        "pjsip.conf",
+        "extensions.conf",
+        "chan_dahdi.conf",
+        "logger.conf",
+        "rtp.conf",
+    ):
         assert texts[name].strip(), name
 
 
@@ -159,7 +167,7 @@ def test_dialplan_has_the_test_and_sim_pstn_contexts() -> None:
         assert f"[{context}]" in text
     assert "exten => echo,1,Answer()" in text
     assert "exten => hold,1,Answer()" in text
-    assert "PHONEBANK_AGI = agi://127.0.0.1:24573" in text
+    assert "PHONEBANK_AGI_URL = agi://127.0.0.1:24573" in text
 
 
 def test_sandbox_files_written_with_manager_private(tmp_path: Path) -> None:
@@ -173,8 +181,12 @@ def test_sandbox_files_written_with_manager_private(tmp_path: Path) -> None:
 
 def test_production_render_uses_standard_dirs_and_configured_hosts() -> None:
     config = dataclasses.replace(
-        AsteriskConfig(), sip_host=ANY_ADDRESS, sip_port=5060, carrier_host="sip.example.net",
-        carrier_port=5060, dahdi_fxs_ports=24,
+        AsteriskConfig(),
+        sip_host=ANY_ADDRESS,
+        sip_port=5060,
+        carrier_host="sip.example.net",
+        carrier_port=5060,
+        dahdi_fxs_ports=24,
     )
     texts = render_text(
         build_context(config, flavour="production", ami_secret=SECRET, directories=None)

@@ -16,8 +16,13 @@ from phonebank.resources import resource_dir
 
 
 def agi_env(request: str, *args: str) -> bytes:
-    lines = [f"agi_request: {request}", "agi_channel: Local/agi@phonebank-test-00000001;2",
-             "agi_uniqueid: 1700000000.5", "agi_callerid: 0262000000", "agi_network: yes"]
+    lines = [
+        f"agi_request: {request}",
+        "agi_channel: Local/agi@phonebank-test-00000001;2",
+        "agi_uniqueid: 1700000000.5",
+        "agi_callerid: 0262000000",
+        "agi_network: yes",
+    ]
     lines += [f"agi_arg_{n}: {value}" for n, value in enumerate(args, start=1)]
     return ("\n".join(lines) + "\n\n").encode()
 
@@ -80,8 +85,9 @@ async def test_ping_sets_the_variable_and_the_status(server: FastAgiServer) -> N
 
 
 async def test_arguments_and_query_parameters(server: FastAgiServer) -> None:
-    asterisk = await FakeAsterisk.call(server.port, f"agi://127.0.0.1:{server.port}/echo-args?x=7",
-                                       "a", "b c")
+    asterisk = await FakeAsterisk.call(
+        server.port, f"agi://127.0.0.1:{server.port}/echo-args?x=7", "a", "b c"
+    )
     assert await asterisk.command() == 'SET VARIABLE "ARGS" "a,b c|7"\n'
     await asterisk.close()
 
@@ -148,8 +154,15 @@ def test_process_agi_script_speaks_only_agi_on_stdout() -> None:
     script = resource_dir("agi-scripts") / "phonebank-agi"
     assert script.read_text().startswith("#!/usr/bin/env python3\n")
     stdin = agi_env("phonebank-agi", "ping") + b"200 result=1\n200 result=1\n"
-    done = subprocess.run([sys.executable, str(script)], input=stdin, capture_output=True,
-                          timeout=60, cwd=Path("/"), check=False)
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        input=stdin,
+        capture_output=True,
+        timeout=60,
+        cwd=Path("/"),
+        check=False,
+    )
     assert done.returncode == 0, done.stderr.decode()
-    assert done.stdout.decode() == ('SET VARIABLE "PHONEBANK_AGI" "pong"\n'
-                                    'SET VARIABLE "PHONEBANK_AGI_STATUS" "OK"\n')
+    assert done.stdout.decode() == (
+        'SET VARIABLE "PHONEBANK_AGI" "pong"\nSET VARIABLE "PHONEBANK_AGI_STATUS" "OK"\n'
+    )
