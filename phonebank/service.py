@@ -21,9 +21,12 @@ from sqlalchemy.engine import Engine
 from phonebank.accounts import routes as account_routes
 from phonebank.accounts.repo import SqlAccountRepo
 from phonebank.accounts.service import AccountService
+from phonebank.agi.fastagi import FastAgiServer
+from phonebank.agi.registry import default_registry
 from phonebank.ami.client import AmiClient
+from phonebank.asterisk.state import ami_credentials
 from phonebank.config import Config
-from phonebank.db.engine import make_engine, session_factory
+from phonebank.db.engine import make_engine, mask_url, session_factory
 from phonebank.db.migrate import upgrade
 from phonebank.health import routes as health_routes
 from phonebank.health.service import HealthService
@@ -35,37 +38,29 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class AmiCredentials:
-    host: str
-    port: int
-    username: str
-    secret: str
-
-
-@dataclass(frozen=True)
 class Running:
     """What a started service tells its caller (the CLI prints it)."""
 
     url: str
     database_url: str
-    ami: AmiCredentials
+    ami_where: str
+    agi_port: int
 
 
-def resolve_ami_credentials(config: Config) -> AmiCredentials:
-    """The configured AMI secret, else the one the local sandbox generated."""
-    section = config.asterisk
-    secret = section.ami_secret
-    if not secret:
-        from phonebank.asterisk.sandbox import read_sandbox_secret
+def _display_host(host: str) -> str:
+    # Listening on every address: loopback is one of them, and a browser can open it.
+    return "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host  # noqa: S104
 
-        secret = read_sandbox_secret(config) or ""
-    if not secret:
-        raise RuntimeError(
-            "no AMI secret: set [asterisk] ami_secret (or PHONEBANK_ASTERISK_AMI_SECRET) to the "
-            "secret of the 'phonebank' user in /etc/asterisk/manager.conf, or start the sandbox "
-            "with 'phonebank asterisk sandbox start'"
-        )
-    return AmiCredentials(section.ami_host, section.ami_port, section.ami_username, secret)
+
+@contextlib.asynccontextmanager
+async def _serving(app: web.Application, host: str, port: int) -> AsyncIterator[None]:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+        yield
+    finally:
+        await runner.cleanup()
 
 
 def _ping(engine: Engine) -> Callable[[], None]:
@@ -87,43 +82,30 @@ async def running_service(
     engine = make_engine(database_url)
     try:
         sessions = session_factory(engine)
-        credentials = resolve_ami_credentials(config)
-        ami = AmiClient(
-            host=credentials.host,
-            port=credentials.port,
-            username=credentials.username,
-            secret=credentials.secret,
-            reconnect_min=config.asterisk.reconnect_min,
-            reconnect_max=config.asterisk.reconnect_max,
-        )
+        _username, secret = ami_credentials(config)
+        ami = AmiClient.from_config(config.asterisk, secret=secret)
         # The service comes up even when Asterisk is down; the client keeps retrying.
         await ami.start()
         try:
-            accounts = AccountService(SqlAccountRepo(sessions), PasswordHasher(), clock)
-            health = HealthService(_ping(engine), ami, clock)
-            secret = load_or_create_secret(
-                config.web.secret_key, config.paths.data_dir / "web-secret"
-            )
-            app = create_app(
-                secret_key=secret,
-                clock=clock,
-                features=[health_routes.setup(health), account_routes.setup(accounts)],
-                secure_cookies=config.web.secure_cookies,
-            )
-            runner = web.AppRunner(app, access_log=None)
-            await runner.setup()
-            try:
-                site = web.TCPSite(runner, config.web.host, config.web.port)
-                await site.start()
-                host = (
-                    "localhost"
-                    # Listening on every address: loopback is one of them.
-                    if config.web.host in ("127.0.0.1", "0.0.0.0", "::")  # noqa: S104
-                    else config.web.host
+            async with FastAgiServer(default_registry(), port=config.asterisk.agi_port) as agi:
+                accounts = AccountService(SqlAccountRepo(sessions), PasswordHasher(), clock)
+                health = HealthService(_ping(engine), ami, clock)
+                key = load_or_create_secret(
+                    config.web.secret_key, config.paths.data_dir / "web-secret"
                 )
-                yield Running(f"http://{host}:{config.web.port}/", database_url, credentials)
-            finally:
-                await runner.cleanup()
+                app = create_app(
+                    secret_key=key,
+                    clock=clock,
+                    features=[health_routes.setup(health), account_routes.setup(accounts)],
+                    secure_cookies=config.web.secure_cookies,
+                )
+                async with _serving(app, config.web.host, config.web.port):
+                    yield Running(
+                        url=f"http://{_display_host(config.web.host)}:{config.web.port}/",
+                        database_url=mask_url(database_url),
+                        ami_where=ami.where,
+                        agi_port=agi.port,
+                    )
         finally:
             await ami.close()
     finally:

@@ -59,7 +59,7 @@ async def _serve(config: Config, *, demo: bool, migrate: bool) -> int:
         running = await stack.enter_async_context(running_service(config, migrate=migrate))
         print(f"Phonebank is running at {running.url}  (health: {running.url}healthz)")
         print(f"Database: {running.database_url}")
-        print(f"Asterisk AMI: {running.ami.host}:{running.ami.port}")
+        print(f"Asterisk AMI: {running.ami_where}; FastAGI on 127.0.0.1:{running.agi_port}")
         if logins:
             print("Demo logins (valid until the next 'make demo'):")
             for role, username, password in logins:
