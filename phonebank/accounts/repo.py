@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from phonebank.accounts.service import Account
 from phonebank.db.models.accounts import User
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _account(user: User) -> Account:
@@ -22,8 +29,11 @@ def _account(user: User) -> Account:
 
 
 class SqlAccountRepo:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], clock: Callable[[], datetime] = utc_now
+    ) -> None:
         self._sessions = sessions
+        self._clock = clock
 
     def by_username(self, username: str) -> Account | None:
         with self._sessions() as session:
@@ -34,3 +44,10 @@ class SqlAccountRepo:
         with self._sessions() as session:
             user = session.get(User, user_id)
             return _account(user) if user is not None else None
+
+    def record_login(self, user_id: int, new_password_hash: str | None) -> None:
+        values: dict[str, object] = {"last_login_at": self._clock()}
+        if new_password_hash is not None:
+            values["password_hash"] = new_password_hash
+        with self._sessions.begin() as session:
+            session.execute(update(User).where(User.id == user_id).values(**values))

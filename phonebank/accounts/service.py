@@ -25,11 +25,17 @@ class AccountRepo(Protocol):
 
     def by_id(self, user_id: int) -> Account | None: ...
 
+    def record_login(self, user_id: int, new_password_hash: str | None) -> None: ...
+
 
 class PasswordHasher(Protocol):
     def verify(self, password_hash: str, password: str) -> bool: ...
 
     def dummy_verify(self, password: str) -> None: ...
+
+    def needs_rehash(self, password_hash: str) -> bool: ...
+
+    def hash(self, password: str) -> str: ...
 
 
 class LoginError(Exception):
@@ -75,6 +81,13 @@ class AccountService:
             raise LoginError("bad_credentials")
         for key in keys:
             self._limiter.reset(key)
+        # The password is at hand only now: upgrade a hash made with older cost settings.
+        rehash = (
+            self._hasher.hash(password)
+            if self._hasher.needs_rehash(account.password_hash)
+            else None
+        )
+        self._repo.record_login(account.id, rehash)
         return account
 
     def current(self, user_id: int) -> Account | None:

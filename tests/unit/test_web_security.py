@@ -27,16 +27,26 @@ class PlainHasher:
     def dummy_verify(self, password: str) -> None:
         return None
 
+    def needs_rehash(self, password_hash: str) -> bool:
+        return False
+
+    def hash(self, password: str) -> str:
+        return f"plain:{password}"
+
 
 class MemoryRepo:
     def __init__(self, *accounts: Account) -> None:
         self._accounts = {a.username: a for a in accounts}
+        self.logins: list[tuple[int, str | None]] = []
 
     def by_username(self, username: str) -> Account | None:
         return self._accounts.get(username)
 
     def by_id(self, user_id: int) -> Account | None:
         return next((a for a in self._accounts.values() if a.id == user_id), None)
+
+    def record_login(self, user_id: int, new_password_hash: str | None) -> None:
+        self.logins.append((user_id, new_password_hash))
 
 
 @dataclass
