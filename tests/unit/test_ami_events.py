@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from phonebank.ami.events import (
+    KNOWN_EVENTS,
     AgentCalled,
     AgentConnect,
     AmiEvent,
@@ -248,25 +249,7 @@ _names = st.sampled_from(
         "Response",
     ]
 )
-_event_names = st.sampled_from(
-    [
-        "Newchannel",
-        "Newstate",
-        "Hangup",
-        "VarSet",
-        "DialBegin",
-        "DialEnd",
-        "UserEvent",
-        "BridgeEnter",
-        "BridgeLeave",
-        "OriginateResponse",
-        "AgentCalled",
-        "AgentConnect",
-        "FullyBooted",
-        "Shutdown",
-        "Other",
-    ]
-)
+_event_names = st.sampled_from([*sorted(KNOWN_EVENTS), "Other"])
 
 
 @given(st.dictionaries(st.one_of(_names, _text), _text))
