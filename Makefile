@@ -12,7 +12,7 @@ SYSTEM_PACKAGES := debootstrap debian-archive-keyring postgresql sip-tester espe
                    python3-venv python3-dev gcc ca-certificates procps util-linux
 PYTEST_ARGS ?=
 
-.PHONY: demo test check lint typecheck system-deps venv sandbox clean help
+.PHONY: demo test check lint typecheck system-deps venv sandbox translations clean help
 
 help:
 	@echo "make demo   - install what is missing, start Asterisk (sandbox) and the web service with demo data"
@@ -53,6 +53,12 @@ test: venv sandbox lint typecheck
 
 demo: venv sandbox
 	$(SUDO) $(BIN)/phonebank up --demo
+
+# After changing a message in a template or the code: refresh the catalogs, then
+# translate the new entries in web/translations/fr/LC_MESSAGES/messages.po.
+translations: venv
+	$(BIN)/pybabel extract -F babel.cfg --no-location -o web/translations/messages.pot .
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

@@ -12,12 +12,6 @@ from phonebank.web.security import end_session, public, requires, start_session
 
 ACCOUNTS = web.AppKey("accounts", AccountService)
 
-_MESSAGES = {
-    "bad_credentials": "Unknown user name or wrong password.",
-    "rate_limited": "Too many failed attempts. Wait a few minutes and try again.",
-}
-
-
 def safe_next(target: str | None) -> str:
     """Only local paths: an attacker's link must not bounce a user to another site."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
@@ -43,12 +37,13 @@ async def login_submit(request: web.Request) -> web.Response:
         account = await asyncio.to_thread(request.app[ACCOUNTS].login, username, password, client)
     except LoginError as exc:
         status = 429 if exc.code == "rate_limited" else 401
-        context = {"error": _MESSAGES[exc.code], "username": username, "next": target}
+        # The template turns the code into a message in the visitor's language.
+        context = {"error": exc.code, "username": username, "next": target}
         response = render(request, "login.html", context, status=status)
         if exc.retry_after:
             response.headers["Retry-After"] = str(int(exc.retry_after) + 1)
         return response
-    start_session(request, account.id, account.role)
+    start_session(request, account.id, account.role, account.language, account.display_name)
     raise web.HTTPSeeOther(target)
 
 

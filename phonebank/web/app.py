@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import gettext
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import jinja2
 from aiohttp import web
 
 from phonebank.resources import resource_dir
+from phonebank.web.i18n import LANGUAGE_NAMES, LANGUAGES, choose_language, load_translations
 from phonebank.web.security import SECURITY, SecuritySettings, current_session, security_middleware
 from phonebank.web.sessions import csrf_token
 
@@ -23,18 +23,54 @@ Feature = Callable[[web.Application], None]
 SESSION_MAX_AGE = 12 * 3600.0  # one long campaign evening
 
 
-TEMPLATES = web.AppKey("templates", jinja2.Environment)
+# One template environment per language, each with its own gettext installed.
+TEMPLATES = web.AppKey("templates", dict[str, jinja2.Environment])
+LANGUAGE_COOKIE = "phonebank_lang"
+
+
+def request_language(request: web.Request) -> str:
+    """A language picked on the page, else the account's, else the browser's."""
+    asked = request.query.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
+    preferred = asked if asked in LANGUAGES else current_session(request).language
+    return choose_language(preferred, request.headers.get("Accept-Language", ""))
 
 
 def render(
     request: web.Request, name: str, context: Mapping[str, object], *, status: int = 200
 ) -> web.Response:
-    """Render a page with what every page needs: the session and its CSRF token."""
+    """Render a page with what every page needs: session, CSRF token, language."""
     settings = request.app[SECURITY]
     session = current_session(request)
-    full = {"session": session, "csrf_token": csrf_token(settings.key, session), **context}
-    html = request.app[TEMPLATES].get_template(name).render(full)
-    return web.Response(text=html, status=status, content_type="text/html")
+    language = request_language(request)
+    full = {
+        "session": session,
+        "csrf_token": csrf_token(settings.key, session),
+        "lang": language,
+        "languages": LANGUAGE_NAMES,
+        "request_path": request.path,
+        **context,
+    }
+    html = request.app[TEMPLATES][language].get_template(name).render(full)
+    response = web.Response(text=html, status=status, content_type="text/html")
+    if request.query.get("lang") in LANGUAGES:
+        response.set_cookie(
+            LANGUAGE_COOKIE, language, max_age=365 * 86400, httponly=True, samesite="Lax"
+        )
+    return response
+
+
+def _environments(root: Path) -> dict[str, jinja2.Environment]:
+    environments = {}
+    for language, translations in load_translations(root / "translations").items():
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(root / "templates"),
+            autoescape=jinja2.select_autoescape(["html", "xml"]),
+            undefined=jinja2.StrictUndefined,
+            extensions=["jinja2.ext.i18n"],
+        )
+        env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+        environments[language] = env
+    return environments
 
 
 def create_app(
@@ -50,15 +86,7 @@ def create_app(
         key=secret_key, max_age=SESSION_MAX_AGE, secure_cookies=secure_cookies, clock=clock
     )
     root = web_dir or resource_dir("web")
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(root / "templates"),
-        autoescape=jinja2.select_autoescape(["html", "xml"]),
-        undefined=jinja2.StrictUndefined,
-        extensions=["jinja2.ext.i18n"],
-    )
-    app[TEMPLATES] = env
-    # Translations arrive with the volunteer screen's issue; until then strings are English.
-    env.install_gettext_translations(gettext.NullTranslations(), newstyle=True)  # type: ignore[attr-defined]
+    app[TEMPLATES] = _environments(root)
     app.router.add_static("/static/", root / "static", name="static")
     for feature in features:
         feature(app)

@@ -70,10 +70,12 @@ def current_session(request: web.Request) -> Session:
     return request[SESSION]
 
 
-def start_session(request: web.Request, user_id: int, role: str) -> Session:
+def start_session(
+    request: web.Request, user_id: int, role: str, language: str = "", name: str = ""
+) -> Session:
     """Replace the visitor's session with a fresh one (a new id defeats session fixation)."""
     settings = request.app[SECURITY]
-    session = new_session(settings.clock(), user_id=user_id, role=role)
+    session = new_session(settings.clock(), user_id, role, language, name)
     request[SESSION] = session
     request[SESSION_CHANGED] = True
     return session

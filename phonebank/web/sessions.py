@@ -26,14 +26,26 @@ class Session:
     user_id: int
     role: str
     issued_at: float
+    # The user's language and name, for pages; empty for visitors.
+    language: str = ""
+    name: str = ""
 
     @property
     def authenticated(self) -> bool:
         return self.user_id != ANON_USER
 
 
-def new_session(now: float, user_id: int = ANON_USER, role: str = "") -> Session:
-    return Session(sid=secrets.token_urlsafe(18), user_id=user_id, role=role, issued_at=now)
+def new_session(
+    now: float, user_id: int = ANON_USER, role: str = "", language: str = "", name: str = ""
+) -> Session:
+    return Session(
+        sid=secrets.token_urlsafe(18),
+        user_id=user_id,
+        role=role,
+        issued_at=now,
+        language=language,
+        name=name,
+    )
 
 
 def _b64(data: bytes) -> str:
@@ -50,7 +62,14 @@ def _sign(key: bytes, payload: bytes) -> str:
 
 def encode_session(key: bytes, session: Session) -> str:
     body = json.dumps(
-        {"s": session.sid, "u": session.user_id, "r": session.role, "t": session.issued_at},
+        {
+            "s": session.sid,
+            "u": session.user_id,
+            "r": session.role,
+            "t": session.issued_at,
+            "l": session.language,
+            "n": session.name,
+        },
         separators=(",", ":"),
     ).encode()
     return f"{_b64(body)}.{_sign(key, body)}"
@@ -74,8 +93,10 @@ def decode_session(key: bytes, cookie: str | None, now: float, max_age: float) -
             user_id=int(data["u"]),
             role=str(data["r"]),
             issued_at=float(data["t"]),
+            language=str(data.get("l", "")),
+            name=str(data.get("n", "")),
         )
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
     if not 0 <= now - session.issued_at <= max_age:
         return None

@@ -129,8 +129,9 @@ async def test_demo_serves_logs_in_and_stops_cleanly(demo: Demo) -> None:
             assert home.status == 200
             assert str(home.url).endswith("/")
             text = await home.text()
-        assert "connected" in text
-        assert "Signed in as volunteer" in text
+        # The demo accounts speak French.
+        assert "connectée" in text
+        assert "Bénévole Démo · bénévole" in text
 
     demo.process.send_signal(signal.SIGINT)
     assert demo.process.wait(60) == 0, "\n".join(demo.lines)

@@ -13,7 +13,7 @@ KEY = b"k" * 32
 
 
 def test_session_round_trip() -> None:
-    session = new_session(1000.0, user_id=7, role="admin")
+    session = new_session(1000.0, user_id=7, role="admin", language="en", name="Élodie")
     cookie = encode_session(KEY, session)
     assert decode_session(KEY, cookie, 1001.0, 60) == session
 

@@ -54,17 +54,17 @@ class Link:
     connected: bool = False
 
 
-def _account(uid: int, name: str, role: str, active: bool = True) -> Account:
-    return Account(uid, name, name.title(), role, "fr", active, f"plain:{name}-pw")
+def _account(uid: int, name: str, role: str, language: str, active: bool = True) -> Account:
+    return Account(uid, name, name.title(), role, language, active, f"plain:{name}-pw")
 
 
 @pytest.fixture
 async def client() -> AsyncIterator[TestClient[web.Request, web.Application]]:
     now = [1_000_000.0]
     repo = MemoryRepo(
-        _account(1, "alice", "admin"),
-        _account(2, "vic", "volunteer"),
-        _account(3, "gone", "admin", False),
+        _account(1, "alice", "admin", "en"),
+        _account(2, "vic", "volunteer", "fr"),
+        _account(3, "gone", "admin", "en", active=False),
     )
     accounts = AccountService(
         repo, PlainHasher(), lambda: now[0], AttemptLimiter(limit=3, window=300)
@@ -75,7 +75,9 @@ async def client() -> AsyncIterator[TestClient[web.Request, web.Application]]:
         clock=lambda: now[0],
         features=[health_routes.setup(health), account_routes.setup(accounts)],
     )
-    async with TestClient(TestServer(app)) as test_client:
+    async with TestClient(
+        TestServer(app), headers={"Accept-Language": "en-GB,en;q=0.9"}
+    ) as test_client:
         yield test_client
 
 
@@ -192,3 +194,28 @@ async def test_route_without_access_rule_is_refused() -> None:
     app = create_app(secret_key=b"y" * 32, clock=lambda: 0.0, features=[feature])
     async with TestClient(TestServer(app)) as test_client:
         assert (await test_client.get("/undeclared")).status == 403
+
+
+async def test_pages_speak_the_browser_language_or_the_chosen_one(
+    client: TestClient[web.Request, web.Application],
+) -> None:
+    french = await client.get("/login", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
+    text = await french.text()
+    assert '<html lang="fr">' in text and "Se connecter" in text
+    english = await (await client.get("/login")).text()
+    assert '<html lang="en">' in english and "Log in" in english
+    # A choice on the page sticks (cookie), whatever the browser says afterwards.
+    chosen = await client.get("/login?lang=fr")
+    assert "Se connecter" in await chosen.text()
+    assert "Se connecter" in await (await client.get("/login")).text()
+
+
+async def test_account_language_applies_after_login(
+    client: TestClient[web.Request, web.Application],
+) -> None:
+    token = await _csrf(client)
+    await client.post("/login", data={"username": "vic", "password": "vic-pw", "csrf_token": token})
+    home = await (await client.get("/")).text()
+    # vic's account says French; the browser asks for English: the account wins.
+    assert "<h1>État du centre d" in home
+    assert "Vic · bénévole" in home
