@@ -23,13 +23,15 @@ from phonebank.accounts.repo import SqlAccountRepo
 from phonebank.accounts.service import AccountService
 from phonebank.agi.fastagi import FastAgiServer
 from phonebank.agi.registry import default_registry
-from phonebank.ami.client import AmiClient
+from phonebank.ami.client import AmiClient, ConnectionState
 from phonebank.asterisk.state import ami_credentials
 from phonebank.config import Config
 from phonebank.db.engine import make_engine, mask_url, session_factory
 from phonebank.db.migrate import upgrade
 from phonebank.health import routes as health_routes
 from phonebank.health.service import HealthService
+from phonebank.metrics import routes as metrics_routes
+from phonebank.metrics.service import Metrics, parse_networks
 from phonebank.security.passwords import PasswordHasher
 from phonebank.web.app import create_app
 from phonebank.web.secret import load_or_create_secret
@@ -77,6 +79,7 @@ async def running_service(
 ) -> AsyncIterator[Running]:
     """Start the database, the AMI link and the web server; stop them on exit."""
     database_url = config.database_url
+    allowed = parse_networks(config.web.metrics_allow)  # a typo fails here, at start
     if migrate:
         await asyncio.to_thread(upgrade, database_url)
     engine = make_engine(database_url)
@@ -84,6 +87,10 @@ async def running_service(
         sessions = session_factory(engine)
         _username, secret = ami_credentials(config)
         ami = AmiClient.from_config(config.asterisk, secret=secret)
+        metrics = Metrics()
+        ami.add_state_listener(
+            lambda state: metrics.ami_connected.set(1 if state is ConnectionState.CONNECTED else 0)
+        )
         # The service comes up even when Asterisk is down; the client keeps retrying.
         await ami.start()
         try:
@@ -96,7 +103,11 @@ async def running_service(
                 app = create_app(
                     secret_key=key,
                     clock=clock,
-                    features=[health_routes.setup(health), account_routes.setup(accounts)],
+                    features=[
+                        health_routes.setup(health),
+                        account_routes.setup(accounts),
+                        metrics_routes.setup(metrics, allowed),
+                    ],
                     secure_cookies=config.web.secure_cookies,
                 )
                 async with _serving(app, config.web.host, config.web.port):

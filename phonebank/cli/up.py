@@ -39,7 +39,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace, config: Config) -> int:
     try:
         return asyncio.run(_serve(config, demo=args.demo, migrate=not args.no_migrate))
-    except RuntimeError as exc:
+    except (RuntimeError, ValueError) as exc:
         raise CommandError(str(exc)) from exc
     except OSError as exc:
         raise CommandError(f"cannot start: {exc}") from exc

@@ -42,8 +42,11 @@ class Demo:
                 self._ready.set()
 
     def wait_ready(self, timeout: float) -> None:
-        if not self._ready.wait(timeout):
-            raise AssertionError("demo did not come up:\n" + "\n".join(self.lines))
+        deadline = time.monotonic() + timeout
+        while not self._ready.wait(0.5):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.reader.join(5)
+                raise AssertionError("demo did not come up:\n" + "\n".join(self.lines))
 
     def logins(self) -> dict[str, str]:
         found = {}
@@ -120,6 +123,10 @@ async def test_demo_serves_logs_in_and_stops_cleanly(demo: Demo) -> None:
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
         health = await _wait_connected(session, f"{base}/healthz")
         assert health == health | {"status": "ok", "database": "ok", "asterisk": "connected"}
+
+        async with session.get(f"{base}/metrics") as scrape:
+            assert scrape.status == 200
+            assert "phonebank_ami_connected 1.0" in await scrape.text()
 
         async with session.get(f"{base}/login") as page:
             token = re.search(r'name="csrf_token" value="([^"]+)"', await page.text())
