@@ -55,6 +55,8 @@ class WebConfig:
     # Set when the service is reached over HTTPS (a reverse proxy): cookies then never
     # travel in clear text.
     secure_cookies: bool = False
+    # Who may read GET /metrics (Prometheus): networks in CIDR notation.
+    metrics_allow: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
 
 
 @dataclass(frozen=True)
@@ -91,11 +93,48 @@ class AsteriskConfig:
 
 
 @dataclass(frozen=True)
+class SmsConfig:
+    # Serial device of the GSM modem (e.g. /dev/gsm-modem from the udev rule in
+    # hardware/modems.md); `phonebank sms --device` and PHONEBANK_SMS_DEVICE override it.
+    device: str = ""
+    baudrate: int = 115200
+    # SIM PIN, sent only when the SIM asks for it.
+    pin: str = ""
+    # SMS parts per minute through the modem; 0 = no limit.
+    rate_per_minute: int = 6
+    # How long the network keeps trying to deliver, in hours.
+    validity_hours: int = 24
+    delivery_reports: bool = True
+    # Seconds to wait for the network's answer to one AT+CMGS.
+    send_timeout: float = 60.0
+    # Country assumed for numbers written without one (06 12 34 56 78).
+    region: str = "FR"
+
+
+@dataclass(frozen=True)
+class EmailConfig:
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    starttls: bool = False
+    # From: header, e.g. "Campagne <contact@example.org>".
+    from_address: str = ""
+    rate_per_minute: int = 60
+    # Web address the signed unsubscribe token is appended to.
+    unsubscribe_base_url: str = "http://localhost:8080/unsubscribe"
+    # Folder searched for templates before the built-in ones; empty = built-in only.
+    templates_dir: str = ""
+
+
+@dataclass(frozen=True)
 class Config:
     paths: PathsConfig = field(default_factory=PathsConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     web: WebConfig = field(default_factory=WebConfig)
     asterisk: AsteriskConfig = field(default_factory=AsteriskConfig)
+    sms: SmsConfig = field(default_factory=SmsConfig)
+    email: EmailConfig = field(default_factory=EmailConfig)
 
     @property
     def database_url(self) -> str:
@@ -137,6 +176,17 @@ def _coerce(value: Any, kind: Any, where: str) -> Any:
         if not isinstance(value, str):
             raise ConfigError(f"{where}: expected a path, got {value!r}")
         return Path(value).expanduser()
+    if getattr(kind, "__origin__", None) is tuple:
+        # A list in TOML, or comma-separated text in an environment variable.
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        (item_kind, _ellipsis) = get_args(kind)
+        return tuple(
+            _coerce(item.strip() if isinstance(item, str) else item, item_kind, where)
+            for item in items
+            if not (isinstance(item, str) and not item.strip())
+        )
     if getattr(kind, "__origin__", None) is Literal:
         choices = get_args(kind)
         if value not in choices:
@@ -222,7 +272,7 @@ def describe(config: Config) -> dict[str, dict[str, Any]]:
     for section in dataclasses.fields(config):
         values = dataclasses.asdict(getattr(config, section.name))
         for key, value in values.items():
-            if ("secret" in key or "password" in key) and value:
+            if ("secret" in key or "password" in key or key == "pin") and value:
                 values[key] = "********"
             elif isinstance(value, Path):
                 values[key] = str(value)
