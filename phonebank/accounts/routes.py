@@ -12,6 +12,7 @@ from phonebank.web.security import end_session, public, requires, start_session
 
 ACCOUNTS = web.AppKey("accounts", AccountService)
 
+
 def safe_next(target: str | None) -> str:
     """Only local paths: an attacker's link must not bounce a user to another site."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:

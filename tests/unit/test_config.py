@@ -88,7 +88,7 @@ def test_lists_from_toml_and_environment(tmp_path: Path) -> None:
     assert load_config(path, environ={}).web.metrics_allow == ("10.0.0.0/8", "127.0.0.1/32")
     env = {"PHONEBANK_WEB_METRICS_ALLOW": "192.168.1.0/24, ::1/128,"}
     assert load_config(environ=env).web.metrics_allow == ("192.168.1.0/24", "::1/128")
-    with pytest.raises(ConfigError, match="web.metrics_allow: expected a list"):
+    with pytest.raises(ConfigError, match=r"web\.metrics_allow: expected a list"):
         bad = tmp_path / "bad.toml"
         bad.write_text("[web]\nmetrics_allow = 3\n")
         load_config(bad, environ={})

@@ -50,5 +50,5 @@ def test_address_checks() -> None:
 
 
 def test_bad_network_is_named() -> None:
-    with pytest.raises(ValueError, match="'10.0.0.0/33'"):
+    with pytest.raises(ValueError, match=r"'10\.0\.0\.0/33'"):
         parse_networks(["10.0.0.0/33"])
