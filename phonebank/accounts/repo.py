@@ -6,10 +6,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from phonebank.accounts.service import Account
-from phonebank.db.models.accounts import User
+from phonebank.accounts.codes import CodeWindow
+from phonebank.accounts.service import AccessCodeInfo, Account
+from phonebank.db.enums import Role
+from phonebank.db.models.accounts import AccessCode, User
+
+# Guests log in with a code, never with a password: no hash can match this.
+CODE_ONLY_HASH = "!code-login-only"
 
 
 def utc_now() -> datetime:
@@ -51,3 +57,30 @@ class SqlAccountRepo:
             values["password_hash"] = new_password_hash
         with self._sessions.begin() as session:
             session.execute(update(User).where(User.id == user_id).values(**values))
+
+    def access_code(self, code: str) -> AccessCodeInfo | None:
+        with self._sessions() as session:
+            row = session.scalars(select(AccessCode).where(AccessCode.code == code)).one_or_none()
+            if row is None:
+                return None
+            window = CodeWindow(row.valid_from, row.valid_until, row.revoked_at)
+            return AccessCodeInfo(row.id, str(row.role.value), window)
+
+    def guest_account(self, code: AccessCodeInfo, username: str, display_name: str) -> Account:
+        with self._sessions.begin() as session:
+            user = session.scalars(select(User).where(User.username == username)).one_or_none()
+            if user is None:
+                user = User(
+                    username=username,
+                    display_name=display_name,
+                    password_hash=CODE_ONLY_HASH,
+                    role=Role(code.role),
+                    active=True,
+                )
+                try:
+                    # A savepoint: a double click that lost the race finds the winner's row.
+                    with session.begin_nested():
+                        session.add(user)
+                except IntegrityError:
+                    user = session.scalars(select(User).where(User.username == username)).one()
+            return _account(user)

@@ -22,7 +22,15 @@ def safe_next(target: str | None) -> str:
 
 @public
 async def login_form(request: web.Request) -> web.Response:
-    context = {"error": None, "username": "", "next": safe_next(request.query.get("next"))}
+    context = {
+        "error": None,
+        "username": "",
+        "code": "",
+        "name": "",
+        "next": safe_next(request.query.get("next")),
+        # Most people at the login page are volunteers with the code of the day.
+        "tab": "account" if request.query.get("with") == "account" else "code",
+    }
     return render(request, "login.html", context)
 
 
@@ -39,7 +47,41 @@ async def login_submit(request: web.Request) -> web.Response:
     except LoginError as exc:
         status = 429 if exc.code == "rate_limited" else 401
         # The template turns the code into a message in the visitor's language.
-        context = {"error": exc.code, "username": username, "next": target}
+        context = {
+            "error": exc.code,
+            "username": username,
+            "code": "",
+            "name": "",
+            "next": target,
+            "tab": "account",
+        }
+        response = render(request, "login.html", context, status=status)
+        if exc.retry_after:
+            response.headers["Retry-After"] = str(int(exc.retry_after) + 1)
+        return response
+    start_session(request, account.id, account.role, account.language, account.display_name)
+    raise web.HTTPSeeOther(target)
+
+
+@public
+async def code_login_submit(request: web.Request) -> web.Response:
+    form = await request.post()
+    code = str(form.get("code", ""))
+    name = str(form.get("name", ""))
+    target = safe_next(str(form.get("next", "/")))
+    client = request.remote or "unknown"
+    try:
+        account = await asyncio.to_thread(request.app[ACCOUNTS].login_with_code, code, name, client)
+    except LoginError as exc:
+        status = 429 if exc.code == "rate_limited" else 401
+        context = {
+            "error": exc.code,
+            "username": "",
+            "code": code,
+            "name": name,
+            "next": target,
+            "tab": "code",
+        }
         response = render(request, "login.html", context, status=status)
         if exc.retry_after:
             response.headers["Retry-After"] = str(int(exc.retry_after) + 1)
@@ -59,6 +101,7 @@ def setup(service: AccountService) -> Feature:
         app[ACCOUNTS] = service
         app.router.add_get("/login", login_form, name="login")
         app.router.add_post("/login", login_submit)
+        app.router.add_post("/login/code", code_login_submit)
         app.router.add_post("/logout", logout, name="logout")
 
     return install

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
+from phonebank.accounts.codes import (
+    CodeWindow,
+    clean_volunteer_name,
+    code_usable,
+    guest_username,
+    normalize_code,
+)
 from phonebank.web.ratelimit import AttemptLimiter
 
 
@@ -20,12 +28,23 @@ class Account:
     password_hash: str
 
 
+@dataclass(frozen=True)
+class AccessCodeInfo:
+    id: int
+    role: str
+    window: CodeWindow
+
+
 class AccountRepo(Protocol):
     def by_username(self, username: str) -> Account | None: ...
 
     def by_id(self, user_id: int) -> Account | None: ...
 
     def record_login(self, user_id: int, new_password_hash: str | None) -> None: ...
+
+    def access_code(self, code: str) -> AccessCodeInfo | None: ...
+
+    def guest_account(self, code: AccessCodeInfo, username: str, display_name: str) -> Account: ...
 
 
 class PasswordHasher(Protocol):
@@ -88,6 +107,30 @@ class AccountService:
             else None
         )
         self._repo.record_login(account.id, rehash)
+        return account
+
+    def login_with_code(self, typed_code: str, typed_name: str, client: str) -> Account:
+        """The volunteer's own account under a daily code, created at the first login.
+
+        Raises LoginError('rate_limited' | 'bad_code' | 'bad_name').
+        """
+        now = self._clock()
+        key = f"ip:{client}"
+        wait = self._limiter.blocked_for(key, now)
+        if wait > 0:
+            raise LoginError("rate_limited", retry_after=wait)
+        try:
+            name = clean_volunteer_name(typed_name)
+        except ValueError:
+            raise LoginError("bad_name") from None
+        code = self._repo.access_code(normalize_code(typed_code))
+        if code is None or not code_usable(code.window, datetime.fromtimestamp(now, UTC)):
+            self._limiter.record_failure(key, now)
+            raise LoginError("bad_code")
+        account = self._repo.guest_account(code, guest_username(code.id, name), name)
+        if not account.active:
+            raise LoginError("bad_code")
+        self._repo.record_login(account.id, None)
         return account
 
     def current(self, user_id: int) -> Account | None:

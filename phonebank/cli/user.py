@@ -7,11 +7,10 @@ import getpass
 import sys
 from typing import Any
 
-from phonebank.cli.db import database_errors
+from phonebank.cli import codes
+from phonebank.cli.dbaccess import database_session
 from phonebank.cli.errors import CommandError
 from phonebank.config import Config
-from phonebank.db import migrate
-from phonebank.db.engine import DatabaseURLError, make_engine, session_factory
 from phonebank.db.enums import Language, Role
 from phonebank.db.users import UserError, create_user, list_users
 
@@ -42,8 +41,9 @@ def register(subparsers: Any) -> None:
     )
     add.set_defaults(handler=run_add)
 
-    lst = actions.add_parser("list", help="list the accounts")
+    lst = actions.add_parser("list", help="list the accounts", description="List the accounts.")
     lst.set_defaults(handler=run_list)
+    codes.register(actions)
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -61,27 +61,13 @@ def _read_password(args: argparse.Namespace) -> str:
     return password
 
 
-def _require_schema(url: str, shown: str) -> None:
-    at = migrate.current(url)
-    if at not in migrate.heads():
-        raise CommandError(
-            f"the database {shown} is at {at or 'no revision (empty)'}, not the newest schema: "
-            "run `phonebank db upgrade` first"
-        )
-
-
 def run_add(args: argparse.Namespace, config: Config) -> int:
-    url = config.database_url
-    try:
-        shown = migrate.describe(url)
-    except DatabaseURLError as exc:
-        raise CommandError(str(exc)) from None
-    with database_errors(shown):
-        _require_schema(url, shown)
+    # Check the database before asking for a password that would then be wasted.
+    with database_session(config, write=False) as (_session, shown):
+        pass
     password = _read_password(args)
-    engine = make_engine(url)
     try:
-        with database_errors(shown), session_factory(engine).begin() as session:
+        with database_session(config, write=True) as (session, shown):
             user = create_user(
                 session,
                 args.username,
@@ -93,27 +79,14 @@ def run_add(args: argparse.Namespace, config: Config) -> int:
             summary = f"created user {user.username!r} (role {user.role}, language {user.language})"
     except UserError as exc:
         raise CommandError(f"{exc}; nothing was created") from None
-    finally:
-        engine.dispose()
     print(f"database: {shown}")
     print(summary)
     return 0
 
 
 def run_list(args: argparse.Namespace, config: Config) -> int:
-    url = config.database_url
-    try:
-        shown = migrate.describe(url)
-    except DatabaseURLError as exc:
-        raise CommandError(str(exc)) from None
-    with database_errors(shown):
-        _require_schema(url, shown)
-        engine = make_engine(url)
-        try:
-            with session_factory(engine)() as session:
-                users = list_users(session)
-        finally:
-            engine.dispose()
+    with database_session(config, write=False) as (session, shown):
+        users = list_users(session)
     print(f"database: {shown}")
     if not users:
         print("no users yet: add one with `phonebank user add NAME --role admin`")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import time
+
 import argon2
 import pytest
 from sqlalchemy import select
 
 from phonebank.accounts.repo import SqlAccountRepo
 from phonebank.accounts.service import AccountService, LoginError
+from phonebank.cli.main import main
 from phonebank.db.engine import make_engine, session_factory
 from phonebank.db.enums import Role
 from phonebank.db.migrate import upgrade
@@ -43,4 +47,32 @@ def test_login_rehashes_an_old_hash_and_records_the_time(database_url: str) -> N
     assert not PasswordHasher().needs_rehash(user.password_hash)
     assert PasswordHasher().verify(user.password_hash, "correct horse")
     assert service.current(account.id) == service.login("marie", "correct horse", "127.0.0.2")
+    engine.dispose()
+
+
+def test_code_login_end_to_end(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PHONEBANK_DATABASE_URL", database_url)
+    assert main(["user", "code", "create", "--hours", "2"]) == 0
+    printed = capsys.readouterr().out
+    match = re.search(r"code (\w{4}-\w{4}) \(volunteer\)", printed)
+    assert match, printed
+    code = match.group(1)
+
+    engine = make_engine(database_url)
+    service = AccountService(SqlAccountRepo(session_factory(engine)), PasswordHasher(), time.time)
+    first = service.login_with_code(code.lower(), "Léa", "127.0.0.1")
+    again = service.login_with_code(code, " léa ", "127.0.0.1")
+    other = service.login_with_code(code, "Karim", "127.0.0.1")
+    assert first.id == again.id != other.id
+    assert first.display_name == "Léa" and first.role == "volunteer"
+    # A guest cannot log in with a password, whatever it types.
+    with pytest.raises(LoginError):
+        service.login(first.username, "!code-login-only", "127.0.0.9")
+
+    assert main(["user", "code", "revoke", code]) == 0
+    with pytest.raises(LoginError) as refused:
+        service.login_with_code(code, "Léa", "127.0.0.2")
+    assert refused.value.code == "bad_code"
     engine.dispose()

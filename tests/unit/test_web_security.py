@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from phonebank.accounts import routes as account_routes
-from phonebank.accounts.service import Account, AccountService
+from phonebank.accounts.codes import CodeWindow
+from phonebank.accounts.service import AccessCodeInfo, Account, AccountService
 from phonebank.health import routes as health_routes
 from phonebank.health.service import HealthService
 from phonebank.web.app import create_app
@@ -38,6 +40,10 @@ class MemoryRepo:
     def __init__(self, *accounts: Account) -> None:
         self._accounts = {a.username: a for a in accounts}
         self.logins: list[tuple[int, str | None]] = []
+        window = CodeWindow(
+            datetime(1970, 1, 1, tzinfo=UTC), datetime(2099, 1, 1, tzinfo=UTC), None
+        )
+        self._codes = {"K7QF2M9P": AccessCodeInfo(1, "volunteer", window)}
 
     def by_username(self, username: str) -> Account | None:
         return self._accounts.get(username)
@@ -47,6 +53,17 @@ class MemoryRepo:
 
     def record_login(self, user_id: int, new_password_hash: str | None) -> None:
         self.logins.append((user_id, new_password_hash))
+
+    def access_code(self, code: str) -> AccessCodeInfo | None:
+        return self._codes.get(code)
+
+    def guest_account(self, code: AccessCodeInfo, username: str, display_name: str) -> Account:
+        if username not in self._accounts:
+            uid = 100 + len(self._accounts)
+            self._accounts[username] = Account(
+                uid, username, display_name, code.role, "fr", True, "!"
+            )
+        return self._accounts[username]
 
 
 @dataclass
@@ -219,3 +236,34 @@ async def test_account_language_applies_after_login(
     # vic's account says French; the browser asks for English: the account wins.
     assert "<h1>État du centre d" in home
     assert "Vic · bénévole" in home
+
+
+async def test_login_with_the_code_of_the_day(
+    client: TestClient[web.Request, web.Application],
+) -> None:
+    token = await _csrf(client)
+    bad = await client.post(
+        "/login/code", data={"code": "AAAA-AAAA", "name": "Léa", "csrf_token": token}
+    )
+    assert bad.status == 401
+    assert "This code is not valid today" in await bad.text()
+    good = await client.post(
+        "/login/code",
+        data={"code": "k7qf 2m9p", "name": "  Léa ", "csrf_token": token},
+        allow_redirects=False,
+    )
+    assert good.status == 303, await good.text()
+    home = await (await client.get("/")).text()
+    assert "Léa · bénévole" in home
+
+
+async def test_code_guessing_is_rate_limited(
+    client: TestClient[web.Request, web.Application],
+) -> None:
+    token = await _csrf(client)
+    for guess in ("AAAAAAAA", "BBBBBBBB", "CCCCCCCC"):
+        await client.post("/login/code", data={"code": guess, "name": "x", "csrf_token": token})
+    blocked = await client.post(
+        "/login/code", data={"code": "K7QF2M9P", "name": "x", "csrf_token": token}
+    )
+    assert blocked.status == 429
