@@ -29,6 +29,8 @@ from phonebank.db.models import (
 from phonebank.security.passwords import hash_password
 
 DEMO_CAMPAIGN = "Démo — Municipales 2027"
+DEMO_ORGANISATION = "Demo 2027"
+DEMO_CALLBACK_NUMBER = "+33465710000"
 DEMO_USERS = (
     (Role.ADMIN, "admin", "Admin Démo"),
     (Role.SUPERVISOR, "supervisor", "Superviseure Démo"),
@@ -90,8 +92,8 @@ def _ensure_campaign(session: Session) -> None:
         description="Campagne de démonstration : appels aux électeurs indécis.",
         briefing="Présentez-vous, demandez si la personne a 2 minutes, suivez le script.",
         dial_mode=DialMode.PREDICTIVE,
-        caller_id="+33465710000",
-        caller_id_name="Demo 2027",
+        caller_id=DEMO_CALLBACK_NUMBER,
+        caller_id_name=DEMO_ORGANISATION,
         election_date=date(2027, 3, 14),
     )
     session.add(campaign)

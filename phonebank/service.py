@@ -22,6 +22,7 @@ from phonebank.accounts import routes as account_routes
 from phonebank.accounts.repo import SqlAccountRepo
 from phonebank.accounts.service import AccountService
 from phonebank.agi.fastagi import FastAgiServer
+from phonebank.agi.optout import register_optout
 from phonebank.agi.registry import default_registry
 from phonebank.ami.client import AmiClient, ConnectionState
 from phonebank.asterisk.state import ami_credentials
@@ -33,6 +34,7 @@ from phonebank.health.service import HealthService
 from phonebank.metrics import routes as metrics_routes
 from phonebank.metrics.service import Metrics, parse_networks
 from phonebank.security.passwords import PasswordHasher
+from phonebank.telephony.dnc import SqlDncWriter
 from phonebank.web.app import create_app
 from phonebank.web.secret import load_or_create_secret
 
@@ -94,7 +96,10 @@ async def running_service(
         # The service comes up even when Asterisk is down; the client keeps retrying.
         await ami.start()
         try:
-            async with FastAgiServer(default_registry(), port=config.asterisk.agi_port) as agi:
+            registry = default_registry()
+            # Call-backs to the caller ID can ask never to be called again (press 1).
+            register_optout(registry, SqlDncWriter(sessions))
+            async with FastAgiServer(registry, port=config.asterisk.agi_port) as agi:
                 accounts = AccountService(SqlAccountRepo(sessions), PasswordHasher(), clock)
                 health = HealthService(_ping(engine), ami, clock)
                 key = load_or_create_secret(

@@ -30,9 +30,43 @@ AMI_READ = ("system", "call", "agent", "user", "dialplan", "reporting", "dtmf")
 AMI_WRITE = ("system", "call", "agent", "user", "originate", "reporting")
 
 STATION_CONTEXT = "phonebank-stations"
+# Phonebank's own prompts (safe-harbor, voicemail, call-back line), as
+# <dir>/<language>/<name>.wav; a system Asterisk keeps them beside its own.
+PROMPTS_SUBDIR = "sounds/phonebank"
+SYSTEM_VARLIB = "/var/lib/asterisk"
+# Events the dialer reads (manager.conf eventfilter); everything else stays in Asterisk.
+AMI_EVENTS = (
+    "FullyBooted",
+    "Shutdown",
+    "Reload",
+    "Newchannel",
+    "Newstate",
+    "Hangup",
+    "VarSet",
+    "DialBegin",
+    "DialEnd",
+    "UserEvent",
+    "BridgeEnter",
+    "BridgeLeave",
+    "OriginateResponse",
+    "AgentCalled",
+    "AgentConnect",
+    "AgentComplete",
+    "AgentLogin",
+    "AgentLogoff",
+    "ConfbridgeJoin",
+    "ConfbridgeLeave",
+    "ConfbridgeStart",
+    "ConfbridgeEnd",
+    "ChanSpyStart",
+    "ChanSpyStop",
+    "MixMonitorStart",
+    "MixMonitorStop",
+)
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 # Characters that end or break a value in Asterisk's config syntax.
 _SECRET_FORBIDDEN = set(";\n\r\t []\"'\\")
+_LABEL_FORBIDDEN = set(';\n\r"<>\\')
 _SECRET_FILES = frozenset({"manager.conf"})
 
 
@@ -83,6 +117,15 @@ class DahdiStation:
     channel: int
     name: str
     context: str = STATION_CONTEXT
+    # The station's number (its caller ID, which the dialplan reads to find the
+    # station's bridge); the port number when empty.
+    number: str = ""
+    label: str = ""
+    group: int = 1
+
+    @property
+    def station_number(self) -> str:
+        return self.number or str(self.channel)
 
 
 @dataclass(frozen=True)
@@ -196,6 +239,14 @@ def check_context(context: RenderContext) -> None:
     channels = [s.channel for s in context.stations]
     if len(set(channels)) != len(channels):
         raise RenderError(f"two stations share a DAHDI channel: {sorted(channels)}")
+    for station in context.stations:
+        if not station.station_number.isdigit():
+            raise RenderError(f"station on DAHDI channel {station.channel}: number must be digits")
+        if any(ch in _LABEL_FORBIDDEN for ch in station.label):
+            raise RenderError(
+                f"station {station.station_number}: its label {station.label!r} may not hold "
+                "quotes, ';', '<', '>' or line breaks"
+            )
 
 
 def _environment() -> jinja2.Environment:
@@ -214,6 +265,20 @@ def template_names() -> list[str]:
     return sorted(p.name for p in resource_dir("asterisk-config").glob("*.conf.j2"))
 
 
+def prompts_dir(context: RenderContext) -> str:
+    """Where the dialplan finds phonebank's prompts, as Asterisk sees the path."""
+    varlib = context.directories.varlib if context.directories else SYSTEM_VARLIB
+    return f"{varlib}/{PROMPTS_SUBDIR}"
+
+
+def render_template(name: str, values: dict[str, object]) -> str:
+    """Render one template of asterisk-config/ (e.g. "dahdi/system.conf.j2") to text."""
+    try:
+        return _environment().get_template(name).render(values)
+    except jinja2.TemplateError as exc:
+        raise RenderError(f"asterisk-config/{name}: {exc}") from exc
+
+
 def render_text(context: RenderContext) -> dict[str, str]:
     """Render every template to text, keyed by output file name (pure)."""
     env = _environment()
@@ -226,6 +291,8 @@ def render_text(context: RenderContext) -> dict[str, str]:
         "directories": context.directories,
         "stations": context.stations,
         "run_user": context.run_user,
+        "prompts_dir": prompts_dir(context),
+        "ami_events": AMI_EVENTS,
     }
     out: dict[str, str] = {}
     for name in template_names():

@@ -123,6 +123,18 @@ def register(subparsers: Any) -> None:
     )
     render.set_defaults(handler=run_render)
 
+    prompts = sub.add_parser(
+        "prompts",
+        help="speak phonebank's prompts (safe-harbor, voicemail, call-back line) into WAV files",
+        description="Make the prompts the dialplan plays (French and English, 8 kHz WAV, "
+        "with espeak-ng and sox): by default into the sandbox, or --out DIR (on a system "
+        "Asterisk: /var/lib/asterisk/sounds/phonebank).",
+    )
+    prompts.add_argument("--out", type=Path, metavar="DIR", help="where to write them")
+    prompts.add_argument("--organisation", default="", help="who calls, as said in the prompts")
+    prompts.add_argument("--callback-number", default="", help="the number to call back")
+    prompts.set_defaults(handler=run_prompts)
+
 
 def _fail(exc: AsteriskError) -> CommandError:
     return CommandError(str(exc))
@@ -261,4 +273,26 @@ def run_render(args: argparse.Namespace, config: Config) -> int:
             "on the phone-bank box, copy these files to /etc/asterisk there, and run "
             '`asterisk -rx "core reload"`.'
         )
+    return 0
+
+
+def run_prompts(args: argparse.Namespace, config: Config) -> int:
+    from phonebank.asterisk.render import PROMPTS_SUBDIR
+    from phonebank.asterisk.state import load_state
+    from phonebank.telephony.prompts import PromptSettings, generate_prompts
+
+    out: Path | None = args.out
+    if out is None:
+        state = load_state(config)
+        if state is None or not state.instance_dir:
+            raise CommandError(
+                "no sandbox yet: run `phonebank asterisk sandbox start` first, or pass --out DIR"
+            )
+        out = Path(state.instance_dir) / "lib" / PROMPTS_SUBDIR
+    settings = PromptSettings(args.organisation, args.callback_number)
+    try:
+        written = generate_prompts(out, settings)
+    except (OSError, RuntimeError) as exc:
+        raise CommandError(f"making the prompts failed: {exc}") from None
+    print(f"wrote {len(written)} prompts into {out}")
     return 0

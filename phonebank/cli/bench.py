@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_BENCH_MODULES: tuple[str, ...] = ()
+_BENCH_MODULES: tuple[str, ...] = ("phonebank.cli.bench_pacing", "phonebank.cli.bench_import")
 
 
 def register(subparsers: Any) -> None:

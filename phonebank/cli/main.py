@@ -24,6 +24,14 @@ _COMMAND_MODULES = (
     "phonebank.cli.user",
     "phonebank.cli.asterisk",
     "phonebank.cli.config_cmd",
+    "phonebank.cli.bench",
+    "phonebank.cli.hardware",
+    "phonebank.cli.imports",
+    "phonebank.cli.dnc",
+    "phonebank.cli.export",
+    "phonebank.cli.lists",
+    "phonebank.cli.sms",
+    "phonebank.cli.email",
 )
 
 

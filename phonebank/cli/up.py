@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 from phonebank.cli.errors import CommandError
@@ -74,9 +75,11 @@ async def _serve(config: Config, *, demo: bool, migrate: bool) -> int:
 async def _start_demo(
     config: Config, stack: contextlib.AsyncExitStack
 ) -> list[tuple[str, str, str]]:
+    from phonebank.asterisk.render import PROMPTS_SUBDIR
     from phonebank.asterisk.sandbox import Sandbox
     from phonebank.db.migrate import upgrade
-    from phonebank.demo import seed_demo
+    from phonebank.demo import DEMO_CALLBACK_NUMBER, DEMO_ORGANISATION, seed_demo
+    from phonebank.telephony.prompts import PromptSettings, generate_prompts
 
     sandbox = Sandbox(config)
     was_running = (await asyncio.to_thread(sandbox.status)).running
@@ -84,5 +87,9 @@ async def _start_demo(
     if not was_running:
         stack.push_async_callback(asyncio.to_thread, sandbox.stop)
     print(f"Asterisk sandbox: {info.mode}, pid {info.pid}, version {info.version}", flush=True)
+    # The safe-harbor, voicemail and call-back prompts the demo campaign plays.
+    settings = PromptSettings(DEMO_ORGANISATION, DEMO_CALLBACK_NUMBER)
+    prompts_dir = Path(info.instance_dir) / "lib" / PROMPTS_SUBDIR
+    await asyncio.to_thread(generate_prompts, prompts_dir, settings)
     await asyncio.to_thread(upgrade, config.database_url)
     return await asyncio.to_thread(seed_demo, config.database_url)

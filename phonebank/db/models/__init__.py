@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import phonebank.db.models.followup  # noqa: F401  (registers the follow-up tables)
 from phonebank.db.models.accounts import AccessCode, Station, User
 from phonebank.db.models.audit import AuditEntry
 from phonebank.db.models.calls import CallAttempt, Callback, Outcome, SurveyAnswer
 from phonebank.db.models.campaigns import CallList, CallListEntry, Campaign, Disposition
+from phonebank.db.models.dialer import DialerEngine
 from phonebank.db.models.people import Consent, Contact, DoNotCallEntry, PhoneNumber
 from phonebank.db.models.scripts import Script, SurveyOption, SurveyQuestion
 
@@ -19,6 +21,7 @@ __all__ = [
     "Campaign",
     "Consent",
     "Contact",
+    "DialerEngine",
     "Disposition",
     "DoNotCallEntry",
     "Outcome",

@@ -1,0 +1,209 @@
+"""A discrete-event call floor on a virtual clock: hours of dialing in a second.
+
+`SimulatedFloor` implements the `Telephony` protocol: it draws each line's fate
+from the scenario (outcome shares, answer times, answering-machine detection with
+its accuracy), keeps the volunteers (talk and wrap-up times from the scenario),
+connects a human to the volunteer ready longest, or abandons the call when none
+is free within the connect limit. `simulate_day` runs the real `DialerEngine`
+with a pacing policy on it and measures the day.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from phonebank.db.enums import DialMode
+from phonebank.dialer.engine import DialerEngine
+from phonebank.dialer.floor import CampaignSettings
+from phonebank.dialer.pacing import Policy
+from phonebank.dialer.scenario import Scenario
+from phonebank.dialer.telephony import EventKind, Listener, TelephonyEvent
+
+# A machine that AMD took for a human: the volunteer hears a greeting and hangs up.
+MACHINE_TALK_SECONDS = 5.0
+MACHINE_WRAP_SECONDS = 3.0
+
+_TICK, _RESOLVE, _DEADLINE, _TALK_END, _WRAP_END = range(5)
+
+
+@dataclass(frozen=True)
+class DayResult:
+    occupancy: float  # (talk + wrap-up) ÷ logged-in time
+    abandon_rate: float  # abandoned ÷ live answers (true humans, AMD false positives included)
+    talk_min_per_agent_hour: float  # minutes talking to humans per volunteer-hour
+    contacts_per_agent_hour: float  # humans talked to per volunteer-hour
+    mean_wait_s: float  # ready time per contact
+    live_answers: int
+    abandoned: int
+    placed: int
+
+
+class SimulatedFloor:
+    """The phones and the volunteers of one simulated day."""
+
+    def __init__(self, scenario: Scenario, rng: random.Random, end: float) -> None:
+        self.scenario = scenario
+        self.rng = rng
+        self.end = end
+        self.stations = [f"s{i + 1}" for i in range(scenario.agents)]
+        self._heap: list[tuple[float, int, int, Any]] = []
+        self._seq = 0
+        self._listener: Listener | None = None
+        self._ready: deque[str] = deque(self.stations)
+        self._ready_since = dict.fromkeys(self.stations, 0.0)
+        self._waiting: deque[tuple[str, float, bool]] = deque()  # attempt, deadline, human
+        self._outcomes = list(scenario.outcomes)
+        self._weights = [scenario.outcomes[k] for k in self._outcomes]
+        self.true_humans = 0
+        self.abandoned = 0
+        self.contacts = 0
+        self.talk_seconds = 0.0
+        self.busy_seconds = 0.0
+        self.ready_seconds = 0.0
+        self.placed = 0
+
+    def set_listener(self, listener: Listener) -> None:
+        self._listener = listener
+
+    def _emit(self, kind: EventKind, at: float, attempt: str | None, station: str | None) -> None:
+        if self._listener is not None:
+            self._listener(TelephonyEvent(kind, at, attempt, station))
+
+    def push(self, at: float, code: int, data: Any) -> None:
+        self._seq += 1
+        heapq.heappush(self._heap, (at, self._seq, code, data))
+
+    def originate(self, attempt_id: str, number: str, now: float) -> None:
+        sc, rng = self.scenario, self.rng
+        self.placed += 1
+        outcome = rng.choices(self._outcomes, self._weights)[0]
+        if outcome in ("human", "machine"):
+            delay = sc.answer_seconds.sample(rng)
+            if delay >= sc.no_answer_timeout:
+                outcome, delay = "no_answer", sc.no_answer_timeout
+        elif outcome in ("busy", "invalid"):
+            delay = sc.fail_seconds.sample(rng)
+        else:
+            delay = sc.no_answer_timeout
+        self.push(now + delay, _RESOLVE, (attempt_id, outcome))
+
+    def _resolve(self, now: float, attempt: str, outcome: str) -> None:
+        accuracy = self.scenario.amd_accuracy
+        if outcome == "human":
+            self.true_humans += 1
+            if self.rng.random() >= accuracy:  # taken for a machine: hung up on
+                self.abandoned += 1
+                self._emit(EventKind.ANSWERED_MACHINE, now, attempt, None)
+                return
+            self._emit(EventKind.ANSWERED_HUMAN, now, attempt, None)
+            self._connect(now, attempt, human=True)
+        elif outcome == "machine":
+            if self.rng.random() < accuracy:
+                self._emit(EventKind.ANSWERED_MACHINE, now, attempt, None)
+                return
+            self._emit(EventKind.ANSWERED_HUMAN, now, attempt, None)
+            self._connect(now, attempt, human=False)
+        else:
+            self._emit(EventKind(outcome), now, attempt, None)
+
+    def _connect(self, now: float, attempt: str, *, human: bool) -> None:
+        if self._ready:
+            self._bridge(now, attempt, self._ready.popleft(), human=human)
+        else:
+            deadline = now + self.scenario.abandon_limit
+            self._waiting.append((attempt, deadline, human))
+            self.push(deadline, _DEADLINE, attempt)
+
+    def _bridge(self, now: float, attempt: str, station: str, *, human: bool) -> None:
+        self.ready_seconds += now - self._ready_since[station]
+        self._emit(EventKind.BRIDGED, now, attempt, station)
+        if human:
+            self.contacts += 1
+            talk = self.scenario.talk_seconds.sample(self.rng)
+            wrap = self.scenario.wrap_seconds.sample(self.rng)
+            self.talk_seconds += max(0.0, min(now + talk, self.end) - now)
+        else:
+            talk, wrap = MACHINE_TALK_SECONDS, MACHINE_WRAP_SECONDS
+        self.busy_seconds += max(0.0, min(now + talk + wrap, self.end) - now)
+        self.push(now + talk, _TALK_END, (attempt, station, wrap))
+
+    def _deadline(self, now: float, attempt: str) -> None:
+        for i, (waiting, _, human) in enumerate(self._waiting):
+            if waiting == attempt:
+                del self._waiting[i]
+                if human:
+                    self.abandoned += 1
+                self._emit(EventKind.ABANDONED, now, attempt, None)
+                return
+
+    def _station_free(self, now: float, station: str) -> None:
+        self._ready_since[station] = now
+        self._emit(EventKind.STATION_READY, now, None, station)
+        if self._waiting:
+            attempt, _, human = self._waiting.popleft()
+            self._bridge(now, attempt, station, human=human)
+        else:
+            self._ready.append(station)
+
+    def run(self, engine: DialerEngine, tick: float) -> None:
+        self.push(0.0, _TICK, None)
+        while self._heap:
+            now, _, code, data = heapq.heappop(self._heap)
+            if now > self.end:
+                break
+            if code == _TICK:
+                engine.tick(now)
+                self.push(now + tick, _TICK, None)
+            elif code == _RESOLVE:
+                self._resolve(now, *data)
+            elif code == _DEADLINE:
+                self._deadline(now, data)
+            elif code == _TALK_END:
+                attempt, station, wrap = data
+                self._emit(EventKind.HUNG_UP, now, attempt, station)
+                self.push(now + wrap, _WRAP_END, station)
+            else:
+                self._station_free(now, data)
+        for station in self._ready:
+            self.ready_seconds += self.end - self._ready_since[station]
+
+
+def settings_for(scenario: Scenario) -> CampaignSettings:
+    return CampaignSettings(
+        mode=DialMode.PREDICTIVE,
+        lines_cap=scenario.lines,
+        abandon_target=scenario.abandon_target,
+        connect_limit=scenario.abandon_limit,
+        ring_timeout=scenario.no_answer_timeout,
+        amd_accuracy=scenario.amd_accuracy,
+    )
+
+
+def simulate_day(
+    scenario: Scenario, policy: Policy, seed: int, hours: float | None = None
+) -> DayResult:
+    end = 3600.0 * (scenario.hours if hours is None else hours)
+    floor = SimulatedFloor(scenario, random.Random(seed), end)
+    engine = DialerEngine(
+        settings=settings_for(scenario),
+        policy=policy,
+        telephony=floor,
+        stations=floor.stations,
+        next_number=lambda: "+33100000000",
+    )
+    floor.run(engine, getattr(policy, "tick_seconds", 1.0))
+    agent_hours = scenario.agents * end / 3600.0
+    return DayResult(
+        occupancy=floor.busy_seconds / (scenario.agents * end),
+        abandon_rate=floor.abandoned / floor.true_humans if floor.true_humans else 0.0,
+        talk_min_per_agent_hour=floor.talk_seconds / 60.0 / agent_hours,
+        contacts_per_agent_hour=floor.contacts / agent_hours,
+        mean_wait_s=floor.ready_seconds / floor.contacts if floor.contacts else end,
+        live_answers=floor.true_humans,
+        abandoned=floor.abandoned,
+        placed=floor.placed,
+    )

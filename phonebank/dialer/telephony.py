@@ -1,0 +1,57 @@
+"""The seam between the dialer engine and the phones: the simulator or Asterisk.
+
+The engine asks for a call with `originate(attempt_id, number, now)` and learns
+what happened from `TelephonyEvent`s, each naming the attempt (the
+`PHONEBANK_ATTEMPT` channel variable on the AMI side) and, once bridged, the
+station. `originate` never blocks: the AMI adapter runs one task per dial
+(panoramisk resolves an async Originate only when the call does), the simulator
+schedules the call on its virtual clock.
+
+Mapping to AMI (phonebank/ami/events.py): ANSWERED_* come from the AMD verdict
+variable (VarSet AMDSTATUS) on the answered leg, BUSY / NO_ANSWER / INVALID
+from OriginateResponse reasons (5 busy, 3 no answer, else failed), BRIDGED
+from BridgeEnter of the callee's and a station's channels, ABANDONED from the
+safe-harbor UserEvent of the dialplan, HUNG_UP from Hangup, STATION_* from the
+volunteer's screen or handset codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+
+class EventKind(StrEnum):
+    ANSWERED_HUMAN = "answered_human"  # AMD said human: needs a station within the limit
+    ANSWERED_MACHINE = "answered_machine"  # AMD said machine: hung up or message left
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    INVALID = "invalid"  # the network refused the number
+    BRIDGED = "bridged"  # the callee is talking to `station`
+    ABANDONED = "abandoned"  # no station within the limit: safe-harbor message, hang-up
+    HUNG_UP = "hung_up"  # a bridged call ended; `station` goes to wrap-up
+    STATION_READY = "station_ready"  # the volunteer recorded the outcome (or logged in)
+    STATION_PAUSED = "station_paused"
+
+
+@dataclass(frozen=True, slots=True)
+class TelephonyEvent:
+    kind: EventKind
+    at: float
+    attempt_id: str | None = None
+    station: str | None = None
+
+
+Listener = Callable[[TelephonyEvent], None]
+
+
+class Telephony(Protocol):
+    """What the engine needs from the phones."""
+
+    def set_listener(self, listener: Listener) -> None:
+        """Where events go; called once before the first originate."""
+
+    def originate(self, attempt_id: str, number: str, now: float) -> None:
+        """Start a call for this attempt; its fate arrives as events."""

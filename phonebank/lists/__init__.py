@@ -1,0 +1,1 @@
+"""Voter and contact lists: phone normalisation, calling windows, import, export, targeting."""

@@ -1,0 +1,95 @@
+"""Cell values → contact fields: dates, support levels, tags, names. Pure."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from phonebank.db.enums import SupportLevel
+from phonebank.lists.headers import fold
+
+_DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%Y/%m/%d", "%d/%m/%y")
+
+_SUPPORT: dict[str, SupportLevel] = {}
+for _level, _words in {
+    SupportLevel.STRONG_SUPPORTER: (
+        "strong supporter",
+        "supporter",
+        "soutien",
+        "soutien fort",
+        "militant",
+        "adherent",
+        "favorable",
+        "tres favorable",
+        "pour",
+        "1",
+    ),
+    SupportLevel.LEAN_SUPPORTER: (
+        "lean supporter",
+        "sympathisant",
+        "plutot favorable",
+        "plutot pour",
+        "2",
+    ),
+    SupportLevel.UNDECIDED: ("undecided", "indecis", "hesitant", "ne sait pas", "nsp", "3"),
+    SupportLevel.LEAN_OPPOSED: ("lean opposed", "plutot defavorable", "plutot contre", "4"),
+    SupportLevel.OPPOSED: (
+        "opposed",
+        "oppose",
+        "opposant",
+        "hostile",
+        "defavorable",
+        "contre",
+        "5",
+    ),
+    SupportLevel.UNKNOWN: ("unknown", "inconnu", "", "0", "non renseigne"),
+}.items():
+    for _word in _words:
+        _SUPPORT[_word] = _level
+_SUPPORT.update({level.value.replace("_", " "): level for level in SupportLevel})
+
+_TAG_SPLIT = re.compile(r"[,;|]")
+
+
+_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+_YMD = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
+
+
+def parse_date(text: str) -> date | None:
+    """A birth date as French and ISO lists write it; None if it is not one."""
+    text = text.strip()
+    if not text:
+        return None
+    # The two common shapes without strptime (20 µs each on a million rows).
+    for pattern, order in ((_DMY, (3, 2, 1)), (_YMD, (1, 2, 3))):
+        match = pattern.match(text)
+        if match is not None:
+            try:
+                return date(*(int(match.group(i)) for i in order))
+            except ValueError:
+                return None
+    if "T" in text or (len(text) > 10 and text[4] == "-"):
+        text = text[:10]
+    for fmt in _DATE_FORMATS:
+        try:
+            parsed = datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+        if fmt.endswith("%y") and parsed.year > date.today().year:
+            parsed = parsed.replace(year=parsed.year - 100)
+        return parsed
+    return None
+
+
+def parse_support(text: str) -> SupportLevel | None:
+    """A support level from FR/EN words or a 1 (strong) .. 5 (opposed) scale."""
+    return _SUPPORT.get(fold(text))
+
+
+def parse_tags(text: str) -> list[str]:
+    return [t.strip() for t in _TAG_SPLIT.split(text) if t.strip()]
+
+
+def name_key(last_name: str, first_name: str) -> str:
+    """Names compared without case, accents, hyphens or extra spaces."""
+    return f"{fold(last_name)}|{fold(first_name)}"

@@ -1,0 +1,1 @@
+"""The phone system's Python side: prompts, the opt-out writer, reconciling live calls."""
