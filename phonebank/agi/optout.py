@@ -8,14 +8,13 @@ list), or INVALID (no usable caller number: withheld, or not a phone number).
 
 from __future__ import annotations
 
-import re
 from typing import Protocol
 
 from phonebank.agi.registry import AgiHandler, AgiRegistry
 from phonebank.agi.session import AgiRequest
+from phonebank.lists.phones import Phone, normalize
 
 RESULT_VARIABLE = "PHONEBANK_OPTOUT"
-_DIGITS = re.compile(r"^\+?[0-9]{6,15}$")
 
 
 class DncWriter(Protocol):
@@ -24,23 +23,19 @@ class DncWriter(Protocol):
         ...
 
 
-def caller_e164(raw: str, country_code: str = "33") -> str | None:
-    """The caller ID as E.164: +CC..., 00CC... and national 0XXXXXXXXX forms; None if unusable."""
-    number = re.sub(r"[\s().-]", "", raw or "")
-    if not _DIGITS.match(number):
-        return None
-    if number.startswith("+"):
-        return number
-    if number.startswith("00"):
-        return "+" + number[2:]
-    if number.startswith("0"):
-        return f"+{country_code}{number[1:]}"
-    return f"+{number}" if len(number) > 10 else None
+def caller_e164(raw: str, region: str = "FR") -> str | None:
+    """The caller ID in E.164, normalised as list numbers are; None when unusable.
+
+    Going through the lists' normaliser matters: a caller from Réunion shows as
+    0692…, which is +262692…, not +33692….
+    """
+    phone = normalize(raw or "", region)
+    return phone.e164 if isinstance(phone, Phone) else None
 
 
-def make_optout_handler(writer: DncWriter, *, country_code: str = "33") -> AgiHandler:
+def make_optout_handler(writer: DncWriter, *, region: str = "FR") -> AgiHandler:
     def optout(request: AgiRequest) -> None:
-        number = caller_e164(request.env.get("agi_callerid", ""), country_code)
+        number = caller_e164(request.env.get("agi_callerid", ""), region)
         if number is None:
             request.set_variable(RESULT_VARIABLE, "INVALID")
             return
@@ -50,5 +45,5 @@ def make_optout_handler(writer: DncWriter, *, country_code: str = "33") -> AgiHa
     return optout
 
 
-def register_optout(registry: AgiRegistry, writer: DncWriter, *, country_code: str = "33") -> None:
-    registry.register("optout", make_optout_handler(writer, country_code=country_code))
+def register_optout(registry: AgiRegistry, writer: DncWriter, *, region: str = "FR") -> None:
+    registry.register("optout", make_optout_handler(writer, region=region))

@@ -111,6 +111,7 @@ def test_stations_are_marked_and_voters_leave_with_them() -> None:
         ("+33612345678", "+33612345678"),
         ("0033612345678", "+33612345678"),
         ("06 12 34 56 78", "+33612345678"),
+        ("0692 12 34 56", "+262692123456"),  # Réunion, written the national way
         ("", None),
         ("anonymous", None),
         ("123", None),
