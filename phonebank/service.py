@@ -27,7 +27,7 @@ from phonebank.agi.registry import default_registry
 from phonebank.ami.client import AmiClient, ConnectionState
 from phonebank.asterisk.state import ami_credentials
 from phonebank.config import Config
-from phonebank.db.engine import make_engine, mask_url, session_factory
+from phonebank.db.engine import make_engine, mask_url, session_factory, writer_session_factory
 from phonebank.db.migrate import upgrade
 from phonebank.health import routes as health_routes
 from phonebank.health.service import HealthService
@@ -98,9 +98,13 @@ async def running_service(
         try:
             registry = default_registry()
             # Call-backs to the caller ID can ask never to be called again (press 1).
-            register_optout(registry, SqlDncWriter(sessions))
+            register_optout(registry, SqlDncWriter(engine))
             async with FastAgiServer(registry, port=config.asterisk.agi_port) as agi:
-                accounts = AccountService(SqlAccountRepo(sessions), PasswordHasher(), clock)
+                accounts = AccountService(
+                    SqlAccountRepo(sessions, writers=writer_session_factory(engine)),
+                    PasswordHasher(),
+                    clock,
+                )
                 health = HealthService(_ping(engine), ami, clock)
                 key = load_or_create_secret(
                     config.web.secret_key, config.paths.data_dir / "web-secret"

@@ -36,10 +36,16 @@ def _account(user: User) -> Account:
 
 class SqlAccountRepo:
     def __init__(
-        self, sessions: sessionmaker[Session], clock: Callable[[], datetime] = utc_now
+        self,
+        sessions: sessionmaker[Session],
+        clock: Callable[[], datetime] = utc_now,
+        writers: sessionmaker[Session] | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
+        # Read-then-write work (a double-clicked first login) queues on SQLite instead
+        # of failing: see phonebank.db.engine.writer_session_factory.
+        self._writers = writers or sessions
 
     def by_username(self, username: str) -> Account | None:
         with self._sessions() as session:
@@ -55,7 +61,7 @@ class SqlAccountRepo:
         values: dict[str, object] = {"last_login_at": self._clock()}
         if new_password_hash is not None:
             values["password_hash"] = new_password_hash
-        with self._sessions.begin() as session:
+        with self._writers.begin() as session:
             session.execute(update(User).where(User.id == user_id).values(**values))
 
     def access_code(self, code: str) -> AccessCodeInfo | None:
@@ -67,7 +73,7 @@ class SqlAccountRepo:
             return AccessCodeInfo(row.id, str(row.role.value), window)
 
     def guest_account(self, code: AccessCodeInfo, username: str, display_name: str) -> Account:
-        with self._sessions.begin() as session:
+        with self._writers.begin() as session:
             user = session.scalars(select(User).where(User.username == username)).one_or_none()
             if user is None:
                 user = User(

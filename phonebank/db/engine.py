@@ -12,6 +12,7 @@ from sqlalchemy.pool import StaticPool
 
 # Seconds a SQLite writer waits for another one before "database is locked".
 SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_BEGIN = "phonebank_sqlite_begin"
 
 
 class DatabaseURLError(ValueError):
@@ -85,7 +86,11 @@ def _sqlite_engine(url: URL, echo: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A transaction that reads then writes, started as a plain BEGIN beside another
+        # such transaction, can fail at once with "database is locked" (SQLite cannot
+        # wait its way out of that). Writers that read first ask for BEGIN IMMEDIATE.
+        immediate = connection.get_execution_options().get(SQLITE_BEGIN) == "IMMEDIATE"
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 
@@ -105,3 +110,14 @@ def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions whose objects stay readable after commit (handy across asyncio.to_thread)."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def writer_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for read-then-write work that may run beside other writers.
+
+    On SQLite they take the write lock when they begin (BEGIN IMMEDIATE), so two of
+    them queue (busy timeout) instead of failing; PostgreSQL is unaffected.
+    """
+    return sessionmaker(
+        bind=engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}), expire_on_commit=False
+    )

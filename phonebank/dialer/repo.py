@@ -7,6 +7,9 @@ status = 'pending'`. The compare-and-set is what makes a double claim impossible
 any database; SKIP LOCKED only keeps engines from queueing behind each other. SQLite
 has no row locks, but it runs one writer at a time, so the compare-and-set suffices.
 
+On SQLite, run claims in a session from `writer_session_factory` (BEGIN IMMEDIATE),
+so that two claiming threads queue for the write lock instead of failing.
+
 An engine proves it is alive by its heartbeat row; the claims of an engine whose
 heartbeat is stale (it crashed, or the box lost power) go back to pending.
 """

@@ -65,12 +65,15 @@ def _add_batch(
         for e164 in wanted
         if e164 not in present
     ]
+    added = 0
     if rows:
         # Another writer (the call-back line's opt-out, a second import) may add the
-        # same number meanwhile: a duplicate must not undo the whole batch.
-        conn.execute(_insert_new(conn), rows)
-    result.added += len(rows)
-    result.already += len(wanted) - len(rows)
+        # same number meanwhile: a duplicate must not undo the whole batch, and only
+        # the rows really inserted count as added.
+        inserted = conn.execute(_insert_new(conn).returning(DoNotCallEntry.e164), rows)
+        added = len(inserted.fetchall())
+    result.added += added
+    result.already += len(wanted) - added
     marked = conn.execute(
         update(PhoneNumber)
         .where(PhoneNumber.e164.in_(wanted))

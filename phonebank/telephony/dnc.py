@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine
 
+from phonebank.db.engine import writer_session_factory
 from phonebank.lists.dnc import add_e164
 
 
@@ -14,8 +15,9 @@ class SqlDncWriter:
     matching phones of every campaign become do-not-call and not callable.
     """
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self._sessions = sessions
+    def __init__(self, engine: Engine) -> None:
+        # Several callers may press 1 at once: each opt-out queues for the write lock.
+        self._sessions = writer_session_factory(engine)
 
     def __call__(self, e164: str, *, source: str, reason: str) -> bool:
         """True when the number was not on the list before."""

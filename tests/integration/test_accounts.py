@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import argon2
 import pytest
@@ -12,10 +14,10 @@ from sqlalchemy import select
 from phonebank.accounts.repo import SqlAccountRepo
 from phonebank.accounts.service import AccountService, LoginError
 from phonebank.cli.main import main
-from phonebank.db.engine import make_engine, session_factory
+from phonebank.db.engine import make_engine, session_factory, writer_session_factory
 from phonebank.db.enums import Role
 from phonebank.db.migrate import upgrade
-from phonebank.db.models import User
+from phonebank.db.models import AccessCode, User
 from phonebank.db.users import create_user
 from phonebank.security.passwords import PasswordHasher
 
@@ -75,4 +77,22 @@ def test_code_login_end_to_end(
     with pytest.raises(LoginError) as refused:
         service.login_with_code(code, "Léa", "127.0.0.2")
     assert refused.value.code == "bad_code"
+    engine.dispose()
+
+
+def test_a_double_clicked_first_code_login_makes_one_account(database_url: str) -> None:
+    engine = make_engine(database_url)
+    sessions = session_factory(engine)
+    with sessions.begin() as session:
+        now = datetime.now(UTC)
+        session.add(
+            AccessCode(code="K7QF2M9P", valid_from=now, valid_until=now + timedelta(hours=1))
+        )
+    repo = SqlAccountRepo(sessions, writers=writer_session_factory(engine))
+    service = AccountService(repo, PasswordHasher(), time.time)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        accounts = list(
+            pool.map(lambda _: service.login_with_code("K7QF2M9P", "Nour", "10.0.0.1"), range(4))
+        )
+    assert len({account.id for account in accounts}) == 1
     engine.dispose()

@@ -85,7 +85,7 @@ async def test_a_voter_calling_back_presses_1_and_lands_on_the_do_not_call_list(
     upgrade(sqlite_url)
     engine = make_engine(sqlite_url)
     registry = default_registry()
-    register_optout(registry, SqlDncWriter(session_factory(engine)))
+    register_optout(registry, SqlDncWriter(engine))
     callers = tmp_path / "callers.csv"
     callers.write_text(f"SEQUENTIAL\n{CALLER}\n")
     events = ami.events()
