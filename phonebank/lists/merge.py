@@ -61,6 +61,9 @@ class Draft:
     # Phones it already has in the database (for their positions).
     stored_phones: int = 0
     dirty: bool = False
+    # Name|birth-date key of a draft made from a row and not merged into since:
+    # the row's own key (computing it again costs a fold of both names).
+    row_identity: tuple[str | None] | None = None
 
     @property
     def birth_date(self) -> date | None:
@@ -122,5 +125,7 @@ def merge_into(
             before = len(target.custom)
             _keep_aside(target.custom, name, value)
             changed = changed or len(target.custom) != before
+    if changed:
+        target.row_identity = None
     target.dirty = target.dirty or changed
     return changed

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import PhoneNumberType
@@ -152,9 +153,10 @@ def postal_code_zone(postal_code: str | None) -> str | None:
 
 def _clean(raw: str) -> str:
     text = _SEPARATORS.sub("", raw.strip())
-    # "+33(0)6…": the bracketed trunk 0 must go, or the number gets one digit too many.
-    text = _TRUNK_IN_BRACKETS.sub(r"+\1", text)
-    text = text.replace("(", "").replace(")", "")
+    if "(" in text or ")" in text:
+        # "+33(0)6…": the bracketed trunk 0 must go, or the number gets one digit too many.
+        text = _TRUNK_IN_BRACKETS.sub(r"+\1", text)
+        text = text.replace("(", "").replace(")", "")
     if text.startswith("00"):
         text = "+" + text[2:]
     return text
@@ -205,8 +207,12 @@ def _zones(number: phonenumbers.PhoneNumber, country: str) -> tuple[str, ...]:
     return ()
 
 
+# A list holds a few thousand postal codes at most; each one's zone is worked out once.
+_postal_zone = lru_cache(maxsize=1 << 14)(postal_code_zone)
+
+
 def _with_postal_code(phone: Phone, postal_code: str | None) -> Phone:
-    postal_zone = postal_code_zone(postal_code)
+    postal_zone = _postal_zone(postal_code)
     if postal_zone is None:
         return phone
     # A French mobile or non-geographic number follows its owner; a fixed line

@@ -140,11 +140,16 @@ class _Decoded:
 def _csv_rows(reader: Any, headers: list[str]) -> Iterator[Row]:
     width = len(headers)
     last_line = reader.line_num
+    strip = str.strip
     for cells in reader:
         start, last_line = last_line + 1, reader.line_num
-        if not any(cell.strip() for cell in cells):
+        stripped = list(map(strip, cells))
+        if not any(stripped):
             continue
-        values = {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(headers)}
+        if len(stripped) < width:
+            stripped.extend([""] * (width - len(stripped)))
+        # Cells past the header are the row's `extra`, not values.
+        values = dict(zip(headers, stripped, strict=False))
         extra = [c for c in cells[width:] if c.strip()]
         yield Row(start, values, extra)
 

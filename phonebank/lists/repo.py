@@ -6,9 +6,6 @@ import commits once at the end, so a failed import leaves nothing behind.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -22,13 +19,12 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.expression import bindparam
 
-from phonebank.db.enums import LeadStatus, PhoneType, SupportLevel
+from phonebank.db.enums import LeadStatus, SupportLevel
 from phonebank.db.models import (
     CallList,
     CallListEntry,
@@ -39,6 +35,16 @@ from phonebank.db.models import (
 )
 from phonebank.lists.errors import CampaignNotFound
 from phonebank.lists.merge import SCALAR_FIELDS, Draft
+from phonebank.lists.pgcopy import (
+    CONTACT_COLUMNS,
+    PHONE_COLUMNS,
+    CopyData,
+    contact_rows,
+    copy_data,
+    json_text,
+    phone_rows,
+    send_copy,
+)
 
 _contacts: Table = Contact.__table__  # type: ignore[assignment]
 _phones: Table = PhoneNumber.__table__  # type: ignore[assignment]
@@ -68,56 +74,41 @@ def _lookup_batches(conn: Connection, column: Any, values: Sequence[str]) -> Ite
         yield column.in_(batch)
 
 
-def _json(value: Any) -> str:
-    # Most contacts have no tags and no custom fields: skip the encoder for those.
-    if not value:
-        return "[]" if isinstance(value, list) else "{}"
-    return json.dumps(value, ensure_ascii=False)
-
-
 def _copy(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """COPY rows into a table on PostgreSQL, inside the connection's transaction.
-
-    CSV format, written by the csv module (C speed): an empty field is NULL,
-    except in NOT NULL text columns (FORCE_NOT_NULL), where it is ''.
-    """
+    """COPY rows given as dicts (one key per column, JSON columns not yet encoded)."""
     if not rows:
         return
     columns = list(rows[0])
     json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
-    not_null_text = [
-        c for c in columns if not table.c[c].nullable and isinstance(table.c[c].type, String)
-    ]
-    options = "FORMAT csv" + (
-        f", FORCE_NOT_NULL ({', '.join(not_null_text)})" if not_null_text else ""
-    )
-    raw: Any = conn.connection.driver_connection
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    with (
-        raw.cursor() as cursor,
-        cursor.copy(
-            f"COPY {table.name} ({', '.join(columns)}) FROM STDIN WITH ({options})"
-        ) as copy,
-    ):
-        for start in range(0, len(rows), 5000):
-            if json_columns:
-                for row in rows[start : start + 5000]:
-                    writer.writerow([_json(v) if k in json_columns else v for k, v in row.items()])
-            else:
-                writer.writerows(row.values() for row in rows[start : start + 5000])
-            copy.write(buffer.getvalue())
-            buffer.seek(0)
-            buffer.truncate()
+    if json_columns:
+        flags = [c in json_columns for c in columns]
+        values: Iterable[Sequence[Any]] = (
+            [json_text(v) if j else v for j, v in zip(flags, row.values(), strict=True)]
+            for row in rows
+        )
+    else:
+        values = (list(row.values()) for row in rows)
+    _copy_rows(conn, table, columns, values)
+
+
+def _copy_rows(
+    conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    send_copy(conn, copy_data(table, columns, rows))
 
 
 def _reserve_ids(conn: Connection, table: str, count: int) -> list[int]:
-    """Ids from the table's sequence, so that COPY can write them (PostgreSQL)."""
-    result = conn.execute(
-        text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
-        {"t": table, "n": count},
-    )
-    return [row[0] for row in result]
+    """Ids from the table's sequence, so that COPY can write them (PostgreSQL).
+
+    Through the driver's cursor: SQLAlchemy's result rows cost more than the query.
+    """
+    raw: Any = conn.connection.driver_connection
+    with raw.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            (table, count),
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def campaign_id(conn: Connection, name: str, create: bool = False) -> int:
@@ -236,20 +227,27 @@ def _contact_values(draft: Draft, campaign: int, source: str, now: datetime) -> 
     return values
 
 
+def contacts_copy(
+    conn: Connection, drafts: Sequence[Draft], campaign: int, source: str
+) -> CopyData | None:
+    """PostgreSQL: give new drafts ids from the sequence; their rows, to send_copy."""
+    if not drafts:
+        return None
+    for draft, new_id in zip(drafts, _reserve_ids(conn, "contacts", len(drafts)), strict=True):
+        draft.id = new_id
+    # The time as COPY's CSV would spell it (str()), formatted once, not twice a row.
+    stamp = str(datetime.now(UTC))
+    return copy_data(_contacts, CONTACT_COLUMNS, contact_rows(drafts, campaign, source, stamp))
+
+
 def insert_contacts(conn: Connection, drafts: Sequence[Draft], campaign: int, source: str) -> None:
     """Insert new drafts and give each its id."""
     if not drafts:
         return
-    now = datetime.now(UTC)
     if _postgres(conn):
-        for draft, new_id in zip(drafts, _reserve_ids(conn, "contacts", len(drafts)), strict=True):
-            draft.id = new_id
-        _copy(
-            conn,
-            _contacts,
-            [{"id": d.id, **_contact_values(d, campaign, source, now)} for d in drafts],
-        )
+        send_copy(conn, contacts_copy(conn, drafts, campaign, source))
         return
+    now = datetime.now(UTC)
     for batch in _batches(drafts):
         statement = insert(_contacts).returning(_contacts.c.id, sort_by_parameter_order=True)
         ids = conn.execute(
@@ -259,28 +257,17 @@ def insert_contacts(conn: Connection, drafts: Sequence[Draft], campaign: int, so
             draft.id = new_id
 
 
+def phones_copy(drafts: Iterable[Draft]) -> CopyData | None:
+    """The drafts' new phones, to send_copy (PostgreSQL)."""
+    return copy_data(_phones, PHONE_COLUMNS, phone_rows(drafts, str(datetime.now(UTC))))
+
+
 def insert_phones(conn: Connection, drafts: Iterable[Draft]) -> None:
-    now = datetime.now(UTC)
-    rows = [
-        {
-            "contact_id": draft.id,
-            "e164": p.phone.e164,
-            "raw": p.raw[:64],
-            "type": PhoneType(p.phone.type),
-            "country": p.phone.country or None,
-            "time_zone": p.phone.time_zone,
-            "position": draft.stored_phones + index,
-            "callable": not p.do_not_call,
-            "do_not_call": p.do_not_call,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for draft in drafts
-        for index, p in enumerate(draft.phones)
-    ]
     if _postgres(conn):
-        _copy(conn, _phones, rows)
+        send_copy(conn, phones_copy(drafts))
         return
+    now = datetime.now(UTC)
+    rows = [dict(zip(PHONE_COLUMNS, row, strict=True)) for row in phone_rows(drafts, now)]
     for batch in _batches(rows, 2000):
         conn.execute(insert(_phones), list(batch))
 

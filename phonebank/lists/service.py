@@ -22,13 +22,14 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine
 
-from phonebank.lists import repo
+from phonebank.lists import pgcopy, repo
 from phonebank.lists.errors import ListFileError
 from phonebank.lists.headers import map_headers
 from phonebank.lists.merge import Draft, NewPhone, merge_into
 from phonebank.lists.reader import Row, open_list
-from phonebank.lists.rows import ParsedRow, parse_row
+from phonebank.lists.rows import ParsedRow, RowParser
 from phonebank.lists.values import name_key
+from phonebank.lists.writer import ChunkWriter
 
 DEFAULT_CHUNK = 2000
 
@@ -86,6 +87,8 @@ def _describe(draft: Draft) -> str:
 
 
 def _identity_of(draft: Draft) -> str | None:
+    if draft.row_identity is not None:
+        return draft.row_identity[0]
     born, key = draft.birth_date, _loaded_key(draft)
     return None if born is None or key == "|" else f"{key}|{born.isoformat()}"
 
@@ -147,6 +150,7 @@ class _Import:
                     dict(row.fields), list(row.tags), dict(row.custom), first_line=row.line
                 )
                 target.dirty = True
+                target.row_identity = (row.identity_key,)
                 new.append(target)
                 self.summary.contacts_created += 1
             else:
@@ -158,6 +162,8 @@ class _Import:
                 external.setdefault(row.fields["external_id"], target)
             self._add_phones(row, target, owner_of, dnc)
             touched.append(target)
+        if self.conn.dialect.name == "postgresql":
+            return rejected, self._prepare(new, loaded, touched, list_id)
         return rejected, partial(self._flush, new, loaded, touched, list_id)
 
     def _find(
@@ -221,13 +227,36 @@ class _Import:
         self, new: list[Draft], loaded: dict[int, Draft], touched: list[Draft], list_id: int | None
     ) -> None:
         repo.insert_contacts(self.conn, new, self.campaign, self.source)
+        self._index(new, loaded)
+        repo.insert_phones(self.conn, [*new, *(d for d in loaded.values() if d.phones)])
+        self._finish([d for d in loaded.values() if d.dirty], touched, list_id)
+
+    def _index(self, new: list[Draft], loaded: dict[int, Draft]) -> None:
         # Merges may have given a stored contact its birth date: index it too.
         for draft in [*new, *loaded.values()]:
             key = _identity_of(draft)
             if key is not None and draft.id is not None:
                 self.identity[hash(key)] = draft.id
-        repo.insert_phones(self.conn, [*new, *(d for d in loaded.values() if d.phones)])
-        repo.update_contacts(self.conn, [d for d in loaded.values() if d.dirty])
+
+    def _prepare(
+        self, new: list[Draft], loaded: dict[int, Draft], touched: list[Draft], list_id: int | None
+    ) -> Callable[[], None]:
+        """_flush on PostgreSQL, in two halves: ids and COPY text made here, in the thread
+        that parses; the write returned only sends them, so it overlaps the next parse."""
+        contacts = repo.contacts_copy(self.conn, new, self.campaign, self.source)
+        self._index(new, loaded)
+        phones = repo.phones_copy([*new, *(d for d in loaded.values() if d.phones)])
+        dirty = [d for d in loaded.values() if d.dirty]
+
+        def write() -> None:
+            pgcopy.send_copy(self.conn, contacts)
+            pgcopy.send_copy(self.conn, phones)
+            self._finish(dirty, touched, list_id)
+
+        return write
+
+    def _finish(self, dirty: list[Draft], touched: list[Draft], list_id: int | None) -> None:
+        repo.update_contacts(self.conn, dirty)
         if list_id is not None:
             ids = [d.id for d in touched if d.id is not None]
             self.summary.list_entries_added += repo.add_entries(self.conn, list_id, ids)
@@ -252,6 +281,7 @@ def import_file(
                 "name one with --map COLUMN=phone"
             )
         transaction = conn.begin()
+        writer = ChunkWriter(threaded=conn.dialect.name == "postgresql")
         try:
             campaign = repo.campaign_id(conn, options.campaign, options.create_campaign)
             list_id = (
@@ -260,11 +290,12 @@ def import_file(
                 else None
             )
             state = _Import(conn, campaign, path.name[:128], summary)
+            parse = RowParser(mapping, options.region)
             for chunk in _chunks(opened.rows, options.chunk_size):
                 parsed, values = [], {}
                 refused: list[tuple[ParsedRow, str]] = []
                 for row in chunk:
-                    result = parse_row(row, mapping, options.region)
+                    result = parse(row)
                     values[row.line] = row.values
                     if result.reject is None:
                         parsed.append(result)
@@ -272,23 +303,40 @@ def import_file(
                         summary.phones_invalid += len(result.invalid)
                         refused.append((result, result.reject))
                 summary.rows += len(chunk)
+                writer.wait()
                 duplicates, write = state.chunk(parsed, list_id)
-                write()
                 refused.extend(duplicates)
-                for result, reason in sorted(refused, key=lambda item: item[0].line):
-                    summary.rejected.append({"line": result.line, "reason": reason})
-                    if rejects is not None:
-                        rejects.write(result.line, reason, values[result.line])
-                if progress is not None:
-                    progress(summary.rows, opened.progress())
+                done = (summary.rows, opened.progress())
+                report = partial(_report, summary, refused, values, rejects, progress, done)
+                writer.submit(write, report)
+            writer.wait()
             if summary.rows == 0:
                 raise ListFileError(f"{path}: no data rows under the header")
         except BaseException:
+            writer.close()
             transaction.rollback()
             raise
+        writer.close()
         if options.dry_run:
             transaction.rollback()
         else:
             transaction.commit()
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
+
+
+def _report(
+    summary: ImportSummary,
+    refused: list[tuple[ParsedRow, str]],
+    values: dict[int, dict[str, str]],
+    rejects: RejectSink | None,
+    progress: Callable[[int, float], None] | None,
+    done: tuple[int, float],
+) -> None:
+    """A chunk's rejected rows and progress, once its write has succeeded."""
+    for result, reason in sorted(refused, key=lambda item: item[0].line):
+        summary.rejected.append({"line": result.line, "reason": reason})
+        if rejects is not None:
+            rejects.write(result.line, reason, values[result.line])
+    if progress is not None:
+        progress(*done)
