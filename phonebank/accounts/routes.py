@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from aiohttp import web
 
-from phonebank.accounts.service import AccountService, LoginError
+from phonebank.accounts.service import Account, AccountService, LoginError
 from phonebank.web.app import Feature, render
 from phonebank.web.security import end_session, public, requires, start_session
 
@@ -22,16 +23,34 @@ def safe_next(target: str | None) -> str:
 
 @public
 async def login_form(request: web.Request) -> web.Response:
-    context = {
-        "error": None,
-        "username": "",
-        "code": "",
-        "name": "",
-        "next": safe_next(request.query.get("next")),
-        # Most people at the login page are volunteers with the code of the day.
-        "tab": "account" if request.query.get("with") == "account" else "code",
-    }
+    # Most people at the login page are volunteers with the code of the day.
+    tab = "account" if request.query.get("with") == "account" else "code"
+    context = _page(safe_next(request.query.get("next")), tab)
     return render(request, "login.html", context)
+
+
+def _page(target: str, tab: str, **typed: str) -> dict[str, object]:
+    """The login page's context; the template turns an error code into a message."""
+    page: dict[str, object] = {"error": None, "username": "", "code": "", "name": ""}
+    page.update(typed, next=target, tab=tab)
+    return page
+
+
+async def _login(
+    request: web.Request, attempt: Callable[[str], Account], page: dict[str, object]
+) -> web.Response:
+    """Run a login attempt off the event loop (argon2 takes tens of ms); answer either way."""
+    client = request.remote or "unknown"
+    try:
+        account = await asyncio.to_thread(attempt, client)
+    except LoginError as exc:
+        status = 429 if exc.code == "rate_limited" else 401
+        response = render(request, "login.html", page | {"error": exc.code}, status=status)
+        if exc.retry_after:
+            response.headers["Retry-After"] = str(int(exc.retry_after) + 1)
+        return response
+    start_session(request, account.id, account.role, account.language, account.display_name)
+    raise web.HTTPSeeOther(str(page["next"]))
 
 
 @public
@@ -39,28 +58,9 @@ async def login_submit(request: web.Request) -> web.Response:
     form = await request.post()
     username = str(form.get("username", ""))
     password = str(form.get("password", ""))
-    target = safe_next(str(form.get("next", "/")))
-    client = request.remote or "unknown"
-    try:
-        # argon2 takes tens of milliseconds: keep it off the event loop.
-        account = await asyncio.to_thread(request.app[ACCOUNTS].login, username, password, client)
-    except LoginError as exc:
-        status = 429 if exc.code == "rate_limited" else 401
-        # The template turns the code into a message in the visitor's language.
-        context = {
-            "error": exc.code,
-            "username": username,
-            "code": "",
-            "name": "",
-            "next": target,
-            "tab": "account",
-        }
-        response = render(request, "login.html", context, status=status)
-        if exc.retry_after:
-            response.headers["Retry-After"] = str(int(exc.retry_after) + 1)
-        return response
-    start_session(request, account.id, account.role, account.language, account.display_name)
-    raise web.HTTPSeeOther(target)
+    page = _page(safe_next(str(form.get("next", "/"))), "account", username=username)
+    service = request.app[ACCOUNTS]
+    return await _login(request, lambda client: service.login(username, password, client), page)
 
 
 @public
@@ -68,26 +68,9 @@ async def code_login_submit(request: web.Request) -> web.Response:
     form = await request.post()
     code = str(form.get("code", ""))
     name = str(form.get("name", ""))
-    target = safe_next(str(form.get("next", "/")))
-    client = request.remote or "unknown"
-    try:
-        account = await asyncio.to_thread(request.app[ACCOUNTS].login_with_code, code, name, client)
-    except LoginError as exc:
-        status = 429 if exc.code == "rate_limited" else 401
-        context = {
-            "error": exc.code,
-            "username": "",
-            "code": code,
-            "name": name,
-            "next": target,
-            "tab": "code",
-        }
-        response = render(request, "login.html", context, status=status)
-        if exc.retry_after:
-            response.headers["Retry-After"] = str(int(exc.retry_after) + 1)
-        return response
-    start_session(request, account.id, account.role, account.language, account.display_name)
-    raise web.HTTPSeeOther(target)
+    page = _page(safe_next(str(form.get("next", "/"))), "code", code=code, name=name)
+    service = request.app[ACCOUNTS]
+    return await _login(request, lambda client: service.login_with_code(code, name, client), page)
 
 
 @requires("volunteer")

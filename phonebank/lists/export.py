@@ -27,24 +27,12 @@ from phonebank.db.models import (
     SurveyQuestion,
 )
 from phonebank.lists.errors import CampaignNotFound
+from phonebank.lists.headers import FIELDS
 
+# Every field an import can fill, so that an export can be imported again.
 CONTACT_COLUMNS = (
     "contact_id",
-    "last_name",
-    "first_name",
-    "birth_name",
-    "birth_date",
-    "address_line1",
-    "address_line2",
-    "address_line3",
-    "postal_code",
-    "city",
-    "country",
-    "precinct",
-    "support_level",
-    "email",
-    "tags",
-    "external_id",
+    *FIELDS,
     "source",
     "last_contacted_at",
     "custom_fields",
