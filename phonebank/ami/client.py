@@ -316,7 +316,13 @@ class AmiClient:
     ) -> list[dict[str, str]]:
         """Send any AMI action; its response (and list events, if any) as plain dicts."""
         name = str(action.get("Action", "?"))
-        reply = await self._await(self._live(name), dict(action), name, within)
+        payload = dict(action)
+        if not any(key.lower() == "async" for key in payload):
+            # panoramisk 1.4 takes a reply ending "successfully queued" (PlayDTMF, …)
+            # for the start of an event list unless the action says Async: false, and
+            # its reader then fails with KeyError('async').
+            payload["Async"] = "false"
+        reply = await self._await(self._live(name), payload, name, within)
         messages = reply if isinstance(reply, list) else [reply]
         first = messages[0]
         if str(first.get("Response", "")).lower() == "error":

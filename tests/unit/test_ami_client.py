@@ -211,6 +211,20 @@ async def test_action_errors_raise_with_asterisks_message(ami: FakeAmi) -> None:
     await client.close()
 
 
+async def test_a_queued_action_reply_is_a_plain_answer(ami: FakeAmi) -> None:
+    # PlayDTMF answers "DTMF successfully queued"; panoramisk alone would wait for an
+    # event list (and fail reading it) unless the action says Async: false.
+    client = make_client(ami)
+    await client.connect()
+    try:
+        (reply,) = await client.action(
+            {"Action": "PlayDTMF", "Channel": "Local/9101@sim", "Digit": "3"}, within=5
+        )
+        assert reply["Message"] == "DTMF successfully queued"
+    finally:
+        await client.close()
+
+
 async def test_a_silent_session_is_dropped_and_replaced(ami: FakeAmi) -> None:
     ami.answer_ping = False
     client = make_client(ami, ping_interval=0.05, action_timeout=0.2)
