@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -250,6 +251,15 @@ def prune_orphans(root: Path, keep: str) -> None:
             continue
         if Path(owner["data_dir"]).exists():
             continue
+        # Its state (and so its pid) went with the data_dir: nobody can stop this
+        # Asterisk any more, so stop it here rather than let it run for ever.
+        for pid in procs.processes_in_root(root):
+            if procs.is_our_asterisk(pid, owner["conf"]):
+                log.warning("stopping orphaned sandbox Asterisk pid %s (%s)", pid, folder)
+                procs.signal_group(pid, signal.SIGTERM)
+                if not procs.wait_gone(pid, 5.0):
+                    procs.signal_group(pid, signal.SIGKILL)
+                    procs.wait_gone(pid, 5.0)
         in_use = any(
             procs.is_our_asterisk(pid, owner["conf"]) for pid in procs.processes_in_root(root)
         )

@@ -85,8 +85,22 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
         yield running
     finally:
         if process.poll() is None:
-            process.kill()
-            process.wait(30)
+            # A failed test still stops the demo the way a user would, so that the
+            # sandbox it started goes too; SIGKILL only if that does not work.
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(30)
+        # Whatever happened above, leave no Asterisk of this test running.
+        subprocess.run(
+            [sys.executable, "-m", "phonebank", "asterisk", "sandbox", "stop"],
+            env=env,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
         running.reader.join(10)
         assert process.stdout is not None
         process.stdout.close()

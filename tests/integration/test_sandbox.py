@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import shutil
 import socket
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from phonebank.asterisk.sandbox import Sandbox
 from phonebank.asterisk.state import load_state
 from phonebank.config import Config, PathsConfig
 from tests.fixtures.asterisk import TEST_FXS_PORTS, RunningSandbox
+from tests.fixtures.ports import free_port
 
 pytestmark = pytest.mark.asterisk
 
@@ -107,9 +109,10 @@ def _second_sandbox_config(asterisk_config: Config, data_dir: Path) -> Config:
         paths=PathsConfig(data_dir=data_dir, cache_dir=asterisk_config.paths.cache_dir),
         asterisk=dataclasses.replace(
             asterisk_config.asterisk,
-            ami_port=26038,
-            sip_port=26060,
-            carrier_port=26070,
+            ami_port=free_port(),
+            sip_port=free_port(socket.SOCK_DGRAM),
+            carrier_port=free_port(socket.SOCK_DGRAM),
+            agi_port=free_port(),
             rtp_start=22000,
             rtp_end=22999,
             dahdi_fxs_ports=0,
@@ -169,3 +172,24 @@ def test_restart_gives_a_new_process_with_the_same_secret(
     assert after.pid != before.pid
     assert after.ami_secret == before.ami_secret
     assert "Asterisk" in asterisk_sandbox.cli("core show version")
+
+
+def test_an_orphaned_sandbox_is_stopped_by_the_next_start(
+    asterisk_config: Config, tmp_path: Path
+) -> None:
+    """A test run killed before its teardown loses its data_dir, not its Asterisk."""
+    orphan_dir = tmp_path / "orphan"
+    orphan = Sandbox(_second_sandbox_config(asterisk_config, orphan_dir))
+    info = orphan.start()
+    if info.mode != "chroot":
+        pytest.fail("this machine runs the chrooted sandbox; the test expects it")
+    shutil.rmtree(orphan_dir)  # the run's data_dir, state file and all, vanish
+    assert procs.pid_alive(info.pid)
+
+    other = Sandbox(_second_sandbox_config(asterisk_config, tmp_path / "next"))
+    try:
+        other.start()
+        assert procs.wait_gone(info.pid, 10.0), "the orphan's Asterisk still runs"
+        assert not Path(info.instance_dir).exists()
+    finally:
+        other.remove()
