@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from phonebank.cli.db import database_errors
@@ -32,15 +33,24 @@ def require_schema(url: str, shown: str) -> None:
 
 
 @contextlib.contextmanager
-def database_session(config: Config, *, write: bool) -> Iterator[tuple[Session, str]]:
-    """A session on an up-to-date database (committed at the end when `write`)."""
+def checked_engine(config: Config, *, need_schema: bool = True) -> Iterator[tuple[Engine, str]]:
+    """An engine on the configured database (up to date unless told otherwise), and its
+    URL for messages; driver errors become one-line CommandErrors naming the database."""
     shown = shown_url(config)
     with database_errors(shown):
-        require_schema(config.database_url, shown)
+        if need_schema:
+            require_schema(config.database_url, shown)
         engine = make_engine(config.database_url)
         try:
-            factory = session_factory(engine)
-            with factory.begin() if write else factory() as session:
-                yield session, shown
+            yield engine, shown
         finally:
             engine.dispose()
+
+
+@contextlib.contextmanager
+def database_session(config: Config, *, write: bool) -> Iterator[tuple[Session, str]]:
+    """A session on an up-to-date database (committed at the end when `write`)."""
+    with checked_engine(config) as (engine, shown):
+        factory = session_factory(engine)
+        with factory.begin() if write else factory() as session:
+            yield session, shown

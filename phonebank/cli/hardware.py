@@ -8,11 +8,10 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from phonebank.cli.db import database_errors
+from phonebank.cli.dbaccess import checked_engine
 from phonebank.cli.errors import CommandError
 from phonebank.config import Config
-from phonebank.db import migrate
-from phonebank.db.engine import DatabaseURLError, make_engine, session_factory
+from phonebank.db.engine import session_factory
 from phonebank.hardware.check import check_hardware
 from phonebank.hardware.dahdi_config import ECHO_CANCELLERS, ZONES, render_dahdi
 from phonebank.hardware.errors import HardwareError
@@ -69,18 +68,11 @@ def _inventory(args: argparse.Namespace, config: Config) -> list[StationEntry]:
             return default_inventory(args.ports)
         except HardwareError as exc:
             raise CommandError(str(exc)) from None
-    url = config.database_url
-    try:
-        shown = migrate.describe(url)
-    except DatabaseURLError as exc:
-        raise CommandError(str(exc)) from None
-    with database_errors(shown):
-        engine = make_engine(url)
-        try:
-            with session_factory(engine)() as session:
-                stations = load_stations(session)
-        finally:
-            engine.dispose()
+    with (
+        checked_engine(config, need_schema=False) as (engine, shown),
+        session_factory(engine)() as session,
+    ):
+        stations = load_stations(session)
     if not stations:
         raise CommandError(
             f"the database {shown} has no stations yet: add them, or pass --ports N "

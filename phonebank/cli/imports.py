@@ -15,11 +15,9 @@ from typing import Any
 import phonenumbers
 from sqlalchemy import Engine
 
-from phonebank.cli.db import database_errors
+from phonebank.cli.dbaccess import checked_engine
 from phonebank.cli.errors import CommandError
 from phonebank.config import Config
-from phonebank.db import migrate
-from phonebank.db.engine import DatabaseURLError, make_engine
 from phonebank.lists.errors import ListError
 from phonebank.lists.headers import parse_overrides
 from phonebank.lists.rejects import CsvRejects, default_rejects_path
@@ -63,25 +61,11 @@ def cli_actor() -> str:
 @contextmanager
 def database(config: Config) -> Iterator[Engine]:
     """An engine on the configured database, whose schema must be up to date."""
-    url = config.database_url
-    try:
-        shown = migrate.describe(url)
-    except DatabaseURLError as exc:
-        raise CommandError(str(exc)) from None
-    with database_errors(shown):
-        at = migrate.current(url)
-        if at not in migrate.heads():
-            raise CommandError(
-                f"the database {shown} is at {at or 'no revision (empty)'}, not the newest "
-                "schema: run `phonebank db upgrade` first"
-            )
-        engine = make_engine(url)
+    with checked_engine(config) as (engine, _shown):
         try:
             yield engine
         except ListError as exc:
             raise CommandError(str(exc)) from None
-        finally:
-            engine.dispose()
 
 
 class _Progress:

@@ -13,11 +13,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from phonebank.cli.db import database_errors
+from phonebank.cli.dbaccess import checked_engine
 from phonebank.cli.errors import CommandError
 from phonebank.config import Config
-from phonebank.db import migrate
-from phonebank.db.engine import DatabaseURLError, make_engine, session_factory
+from phonebank.db.engine import session_factory
 from phonebank.db.enums import FollowUpChannel
 from phonebank.db.models.followup import FollowUpMessage, MessageState
 from phonebank.followup import repo
@@ -68,23 +67,8 @@ def register(subparsers: Any) -> None:
 @contextmanager
 def followup_sessions(config: Config) -> Iterator[sessionmaker[Session]]:
     """Sessions on the configured database, which must be at the newest schema."""
-    url = config.database_url
-    try:
-        shown = migrate.describe(url)
-    except DatabaseURLError as exc:
-        raise CommandError(str(exc)) from None
-    with database_errors(shown):
-        at = migrate.current(url)
-        if at not in migrate.heads():
-            raise CommandError(
-                f"the database {shown} is at {at or 'no revision (empty)'}, not the newest "
-                "schema: run `phonebank db upgrade` first"
-            )
-        engine = make_engine(url)
-        try:
-            yield session_factory(engine)
-        finally:
-            engine.dispose()
+    with checked_engine(config) as (engine, _shown):
+        yield session_factory(engine)
 
 
 def _device(args: argparse.Namespace, config: Config) -> str:
