@@ -9,84 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from phonebank.ami import AmiClient, AmiEvent, EventSubscription
-from phonebank.asterisk.render import PROMPTS_SUBDIR
-from phonebank.telephony.prompts import generate_prompts
-from tests.fixtures.asterisk import RunningSandbox
+from phonebank.ami import AmiClient
+from tests.fixtures.telephony import named, user_event, wait_for, wait_for_all
 
 pytestmark = pytest.mark.asterisk
-
-Match = Callable[[AmiEvent], bool]
-
-
-@pytest.fixture(scope="module")
-def prompts(asterisk_sandbox: RunningSandbox) -> Path:
-    out = Path(asterisk_sandbox.info.instance_dir) / "lib" / PROMPTS_SUBDIR
-    generate_prompts(out)
-    return out
-
-
-@pytest.fixture
-async def ami(asterisk_sandbox: RunningSandbox, prompts: Path) -> AsyncIterator[AmiClient]:
-    info = asterisk_sandbox.info
-    client = AmiClient(
-        host=info.ami_host,
-        port=info.ami_port,
-        username=info.ami_username,
-        secret=info.ami_secret,
-        event_names=None,  # what manager.conf's eventfilter lets through
-    )
-    await client.connect()
-    yield client
-    await client.close()
-
-
-def user_event(name: str, **fields: str) -> Match:
-    def match(event: AmiEvent) -> bool:
-        return (
-            event.name == "UserEvent"
-            and event.fields.get("userevent") == name
-            and all(event.fields.get(k) == v for k, v in fields.items())
-        )
-
-    return match
-
-
-def named(name: str, **fields: str) -> Match:
-    return lambda e: e.name == name and all(e.fields.get(k) == v for k, v in fields.items())
-
-
-async def wait_for(events: EventSubscription, match: Match, within: float = 20.0) -> AmiEvent:
-    async with asyncio.timeout(within):
-        async for event in events:
-            if match(event):
-                return event
-    raise AssertionError("the event stream ended")
-
-
-async def wait_for_all(
-    events: EventSubscription, *matches: Match, within: float = 20.0
-) -> list[AmiEvent]:
-    """Each match's first event, in whatever order they come.
-
-    Asterisk publishes a channel's UserEvent and a bridge's ConfbridgeJoin on
-    different topics, so AMI may deliver them in either order.
-    """
-    found: dict[int, AmiEvent] = {}
-    async with asyncio.timeout(within):
-        async for event in events:
-            for index, match in enumerate(matches):
-                if index not in found and match(event):
-                    found[index] = event
-            if len(found) == len(matches):
-                return [found[index] for index in range(len(matches))]
-    raise AssertionError("the event stream ended")
 
 
 async def lift_handset(ami: AmiClient, station: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,42 +14,18 @@ from sqlalchemy import select
 from phonebank.agi import FastAgiServer, default_registry
 from phonebank.agi.optout import register_optout
 from phonebank.ami import AmiClient
-from phonebank.asterisk.render import PROMPTS_SUBDIR
 from phonebank.db.engine import make_engine, session_factory
 from phonebank.db.migrate import upgrade
 from phonebank.db.models import DoNotCallEntry
 from phonebank.telephony.dnc import SqlDncWriter
-from phonebank.telephony.prompts import generate_prompts
 from tests.fixtures.asterisk import RunningSandbox
 from tests.fixtures.ports import free_port
-from tests.integration.test_telephony_calls import user_event, wait_for
+from tests.fixtures.telephony import user_event, wait_for
 
 pytestmark = pytest.mark.asterisk
 
 SIPP_DIR = Path(__file__).parent.parent / "fixtures" / "sipp"
 CALLER = "0612345678"
-
-
-@pytest.fixture(scope="module")
-def prompts(asterisk_sandbox: RunningSandbox) -> Path:
-    out = Path(asterisk_sandbox.info.instance_dir) / "lib" / PROMPTS_SUBDIR
-    generate_prompts(out)
-    return out
-
-
-@pytest.fixture
-async def ami(asterisk_sandbox: RunningSandbox, prompts: Path) -> AsyncIterator[AmiClient]:
-    info = asterisk_sandbox.info
-    client = AmiClient(
-        host=info.ami_host,
-        port=info.ami_port,
-        username=info.ami_username,
-        secret=info.ami_secret,
-        event_names=None,
-    )
-    await client.connect()
-    yield client
-    await client.close()
 
 
 async def run_sipp(*argv: str, within: float = 60.0) -> tuple[int, str]:
