@@ -16,22 +16,13 @@ from phonebank.accounts.service import AccountService, LoginError
 from phonebank.cli.main import main
 from phonebank.db.engine import make_engine, session_factory, writer_session_factory
 from phonebank.db.enums import Role
-from phonebank.db.migrate import upgrade
 from phonebank.db.models import AccessCode, User
 from phonebank.db.users import create_user
 from phonebank.security.passwords import PasswordHasher
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest) -> str:
-    name = "sqlite_url" if request.param == "sqlite" else "fresh_database_url"
-    url: str = request.getfixturevalue(name)
-    upgrade(url)
-    return url
-
-
-def test_login_rehashes_an_old_hash_and_records_the_time(database_url: str) -> None:
-    engine = make_engine(database_url)
+def test_login_rehashes_an_old_hash_and_records_the_time(migrated_url: str) -> None:
+    engine = make_engine(migrated_url)
     sessions = session_factory(engine)
     weak = PasswordHasher(argon2.PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
     with sessions.begin() as session:
@@ -53,16 +44,16 @@ def test_login_rehashes_an_old_hash_and_records_the_time(database_url: str) -> N
 
 
 def test_code_login_end_to_end(
-    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    migrated_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("PHONEBANK_DATABASE_URL", database_url)
+    monkeypatch.setenv("PHONEBANK_DATABASE_URL", migrated_url)
     assert main(["user", "code", "create", "--hours", "2"]) == 0
     printed = capsys.readouterr().out
     match = re.search(r"code (\w{4}-\w{4}) \(volunteer\)", printed)
     assert match, printed
     code = match.group(1)
 
-    engine = make_engine(database_url)
+    engine = make_engine(migrated_url)
     service = AccountService(SqlAccountRepo(session_factory(engine)), PasswordHasher(), time.time)
     first = service.login_with_code(code.lower(), "Léa", "127.0.0.1")
     again = service.login_with_code(code, " léa ", "127.0.0.1")
@@ -80,8 +71,8 @@ def test_code_login_end_to_end(
     engine.dispose()
 
 
-def test_a_double_clicked_first_code_login_makes_one_account(database_url: str) -> None:
-    engine = make_engine(database_url)
+def test_a_double_clicked_first_code_login_makes_one_account(migrated_url: str) -> None:
+    engine = make_engine(migrated_url)
     sessions = session_factory(engine)
     with sessions.begin() as session:
         now = datetime.now(UTC)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, select
+from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 import phonebank.db.models  # noqa: F401  (every table on the metadata)
@@ -95,15 +95,9 @@ def _lead(
     return entry
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def sessions(request: pytest.FixtureRequest) -> sessionmaker[Session]:
-    url: str = request.getfixturevalue(
-        "sqlite_url" if request.param == "sqlite" else "fresh_database_url"
-    )
-    upgrade(url)
-    engine = make_engine(url)
-    request.addfinalizer(engine.dispose)
-    return session_factory(engine)
+@pytest.fixture
+def sessions(migrated_engine: Engine) -> sessionmaker[Session]:
+    return session_factory(migrated_engine)
 
 
 def test_claims_follow_every_rule(sessions: sessionmaker[Session]) -> None:

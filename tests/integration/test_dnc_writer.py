@@ -4,27 +4,17 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 from sqlalchemy import Engine, select
 
-from phonebank.db import make_engine, session_factory, upgrade
+from phonebank.db import session_factory
 from phonebank.db.models import Campaign, Contact, DoNotCallEntry, PhoneNumber
 from phonebank.telephony.dnc import SqlDncWriter
 
 NUMBER = "+262692001122"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest) -> Engine:
-    name = "sqlite_url" if request.param == "sqlite" else "fresh_database_url"
-    url: str = request.getfixturevalue(name)
-    upgrade(url)
-    engine = make_engine(url)
-    request.addfinalizer(engine.dispose)
-    return engine
-
-
-def test_opt_out_closes_the_number_everywhere_once(engine: Engine) -> None:
+def test_opt_out_closes_the_number_everywhere_once(migrated_engine: Engine) -> None:
+    engine = migrated_engine
     sessions = session_factory(engine)
     with sessions.begin() as session:
         for name in ("A", "B"):

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from phonebank.cli.main import main
-from phonebank.db import make_engine, upgrade
+from phonebank.db import make_engine
 from phonebank.db.enums import AttemptResult, DispositionCategory, OutcomeChannel, QuestionKind
 from phonebank.db.models import (
     AuditEntry,
@@ -31,23 +31,10 @@ from phonebank.db.models import (
 from phonebank.lists.export import export_csv
 from phonebank.lists.service import ImportOptions, import_file
 
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-]
-
-
-@pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest) -> str:
-    fixture = "sqlite_url" if request.param == "sqlite" else "fresh_database_url"
-    url: str = request.getfixturevalue(fixture)
-    upgrade(url)
-    return url
-
 
 @pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    engine = make_engine(db_url)
+def engine(migrated_url: str) -> Iterator[Engine]:
+    engine = make_engine(migrated_url)
     yield engine
     engine.dispose()
 
@@ -145,10 +132,10 @@ def _results(engine: Engine) -> None:
 
 
 def test_results_export_attempts_dispositions_answers(
-    loaded: Engine, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    loaded: Engine, migrated_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _results(loaded)
-    monkeypatch.setenv("PHONEBANK_DATABASE_URL", db_url)
+    monkeypatch.setenv("PHONEBANK_DATABASE_URL", migrated_url)
     target = tmp_path / "out" / "results.csv"
     assert (
         main(["export", "results", "--campaign", "C", "--format", "csv", "--out", str(target)]) == 0
@@ -169,8 +156,8 @@ def test_results_export_attempts_dispositions_answers(
 
 
 def test_unknown_campaign(
-    engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: Any
+    engine: Engine, migrated_url: str, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
-    monkeypatch.setenv("PHONEBANK_DATABASE_URL", db_url)
+    monkeypatch.setenv("PHONEBANK_DATABASE_URL", migrated_url)
     assert main(["export", "contacts", "--campaign", "nope"]) == 1
     assert "no campaign named 'nope'" in capsys.readouterr().err

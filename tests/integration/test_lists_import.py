@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from phonebank.cli.main import main
-from phonebank.db import make_engine, upgrade
+from phonebank.db import make_engine
 from phonebank.db.enums import PhoneType, SupportLevel
 from phonebank.db.models import CallList, CallListEntry, Campaign, Contact, PhoneNumber
 from phonebank.lists.errors import CampaignNotFound, ListFileError
@@ -23,30 +23,17 @@ from phonebank.lists.service import ImportOptions, import_file
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "lists"
 
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-]
-
-
-@pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest) -> str:
-    fixture = "sqlite_url" if request.param == "sqlite" else "fresh_database_url"
-    url: str = request.getfixturevalue(fixture)
-    upgrade(url)
-    return url
-
 
 @pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    engine = make_engine(db_url)
+def engine(migrated_url: str) -> Iterator[Engine]:
+    engine = make_engine(migrated_url)
     yield engine
     engine.dispose()
 
 
 @pytest.fixture
-def cli(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("PHONEBANK_DATABASE_URL", db_url)
+def cli(migrated_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("PHONEBANK_DATABASE_URL", migrated_url)
 
     def run(*argv: str) -> int:
         return main(list(argv))

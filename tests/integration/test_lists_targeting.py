@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from phonebank.cli.main import main
-from phonebank.db import make_engine, upgrade
+from phonebank.db import make_engine
 from phonebank.db.enums import LeadStatus, SupportLevel
 from phonebank.db.models import CallList, CallListEntry, Contact
 from phonebank.lists import calllists
@@ -21,24 +21,12 @@ from phonebank.lists.errors import ListError
 from phonebank.lists.service import ImportOptions, import_file
 from phonebank.lists.targeting import parse_where
 
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-]
 TODAY = date(2026, 11, 23)
 
 
-@pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest) -> str:
-    fixture = "sqlite_url" if request.param == "sqlite" else "fresh_database_url"
-    url: str = request.getfixturevalue(fixture)
-    upgrade(url)
-    return url
-
-
 @pytest.fixture
-def engine(db_url: str, tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(db_url)
+def engine(migrated_url: str, tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(migrated_url)
     path = tmp_path / "voters.csv"
     path.write_text(
         "Nom;Prénom;Tel;CP;Ville;Bureau;Naissance;Statut;Tags\n"
@@ -127,17 +115,17 @@ def test_refresh_drops_and_adds_keeping_history(engine: Engine) -> None:
 
 
 def test_uncallable_contacts_are_left_out(
-    engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, migrated_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("PHONEBANK_DATABASE_URL", db_url)
+    monkeypatch.setenv("PHONEBANK_DATABASE_URL", migrated_url)
     assert main(["dnc", "add", "0612345601"]) == 0
     assert build(engine, "L", "precinct=0112").matched == 1
 
 
 def test_cli_build_refresh_and_errors(
-    engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: Any
+    engine: Engine, migrated_url: str, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
-    monkeypatch.setenv("PHONEBANK_DATABASE_URL", db_url)
+    monkeypatch.setenv("PHONEBANK_DATABASE_URL", migrated_url)
     code = main(
         ["list", "build", "--campaign", "C", "--name", "Vip", "--where", "tag=vip", "--json"]
     )
@@ -159,9 +147,9 @@ def test_cli_build_refresh_and_errors(
 
 
 def test_rank_precincts_orders_the_list(
-    engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: Any
+    engine: Engine, migrated_url: str, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
-    monkeypatch.setenv("PHONEBANK_DATABASE_URL", db_url)
+    monkeypatch.setenv("PHONEBANK_DATABASE_URL", migrated_url)
     build(engine, "Tous", "never_contacted")
     fixture = Path(__file__).resolve().parent.parent / "fixtures" / "lists"
     results = str(fixture / "resultats_bureaux_t1.csv")

@@ -28,19 +28,6 @@ HEAD = heads()[-1]
 
 MODEL_TABLES = set(Base.metadata.tables)
 
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-]
-
-
-@pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest) -> str:
-    """An empty database of each kind."""
-    fixture = "sqlite_url" if request.param == "sqlite" else "fresh_database_url"
-    url: str = request.getfixturevalue(fixture)
-    return url
-
 
 def _tables(url: str) -> set[str]:
     engine = make_engine(url)
@@ -62,31 +49,31 @@ def _drift(url: str) -> list[object]:
         engine.dispose()
 
 
-def test_upgrade_downgrade_upgrade(db_url: str) -> None:
-    assert current(db_url) is None
-    upgrade(db_url)
+def test_upgrade_downgrade_upgrade(any_database_url: str) -> None:
+    assert current(any_database_url) is None
+    upgrade(any_database_url)
     assert heads() == [HEAD]  # one line of history: parallel revisions must be chained
-    assert current(db_url) == HEAD
-    assert _tables(db_url) == MODEL_TABLES | {"alembic_version"}
+    assert current(any_database_url) == HEAD
+    assert _tables(any_database_url) == MODEL_TABLES | {"alembic_version"}
 
-    downgrade(db_url, "base")
-    assert current(db_url) is None
-    assert _tables(db_url) <= {"alembic_version"}
+    downgrade(any_database_url, "base")
+    assert current(any_database_url) is None
+    assert _tables(any_database_url) <= {"alembic_version"}
 
-    upgrade(db_url, HEAD)
-    assert current(db_url) == HEAD
-    assert _tables(db_url) == MODEL_TABLES | {"alembic_version"}
-
-
-def test_models_and_migrations_do_not_drift(db_url: str) -> None:
-    upgrade(db_url)
-    assert _drift(db_url) == []
+    upgrade(any_database_url, HEAD)
+    assert current(any_database_url) == HEAD
+    assert _tables(any_database_url) == MODEL_TABLES | {"alembic_version"}
 
 
-def test_upgrade_twice_is_harmless(db_url: str) -> None:
-    upgrade(db_url)
-    upgrade(db_url)
-    assert current(db_url) == HEAD
+def test_models_and_migrations_do_not_drift(any_database_url: str) -> None:
+    upgrade(any_database_url)
+    assert _drift(any_database_url) == []
+
+
+def test_upgrade_twice_is_harmless(any_database_url: str) -> None:
+    upgrade(any_database_url)
+    upgrade(any_database_url)
+    assert current(any_database_url) == HEAD
 
 
 @pytest.mark.postgres
@@ -160,9 +147,9 @@ def _with_visible_secret(url: str) -> tuple[str, str | None]:
 
 
 def test_cli_db_and_user_commands(
-    db_url: str, cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    any_database_url: str, cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    url, secret = _with_visible_secret(db_url)
+    url, secret = _with_visible_secret(any_database_url)
     cli_env.setenv("PHONEBANK_DATABASE_URL", url)
     transcript: list[str] = []
 
@@ -209,7 +196,7 @@ def test_cli_db_and_user_commands(
     assert code == 0
     assert "marie" in out and "supervisor" in out and "paul" not in out
 
-    engine = make_engine(db_url)
+    engine = make_engine(any_database_url)
     try:
         with session_factory(engine)() as session:
             user = get_user(session, "MARIE")
@@ -222,7 +209,7 @@ def test_cli_db_and_user_commands(
     assert code == 1 and "add --yes" in err
     code, out, _ = run("db", "downgrade", "base", "--yes")
     assert code == 0 and f"downgraded: {HEAD} -> (empty: no migration applied)" in out
-    assert _tables(db_url) <= {"alembic_version"}
+    assert _tables(any_database_url) <= {"alembic_version"}
 
     if secret is not None:
         assert secret not in "".join(transcript)
