@@ -1,0 +1,1 @@
+"""Live state shared in one process: the dialer runner, screens and wallboard."""
