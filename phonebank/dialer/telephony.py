@@ -12,7 +12,9 @@ variable (VarSet AMDSTATUS) on the answered leg, BUSY / NO_ANSWER / INVALID
 from OriginateResponse reasons (5 busy, 3 no answer, else failed), BRIDGED
 from BridgeEnter of the callee's and a station's channels, ABANDONED from the
 safe-harbor UserEvent of the dialplan, HUNG_UP from Hangup, STATION_* from the
-volunteer's screen or handset codes.
+volunteer's screen or handset codes. The AMI adapter (phonebank/telephony/adapter.py,
+docs/telephony.md) documents its exact mapping; FAILED, LOST, STATION_LOGGED_OUT and
+STATION_KEY exist only there (the simulator never loses a call).
 """
 
 from __future__ import annotations
@@ -34,6 +36,14 @@ class EventKind(StrEnum):
     HUNG_UP = "hung_up"  # a bridged call ended; `station` goes to wrap-up
     STATION_READY = "station_ready"  # the volunteer recorded the outcome (or logged in)
     STATION_PAUSED = "station_paused"
+    # The call could not be placed (AMI down, Originate refused for a reason that is not
+    # the callee's network): nobody was dialled, the lead is untouched.
+    FAILED = "failed"
+    # After a reconnect the attempt's channels were gone and no outcome had been seen
+    # (Asterisk restarted mid-call). With `station`: it was bridged there.
+    LOST = "lost"
+    STATION_LOGGED_OUT = "station_logged_out"  # the handset left its bridge
+    STATION_KEY = "station_key"  # a keypad code (`detail`: the key) other than *0
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +52,8 @@ class TelephonyEvent:
     at: float
     attempt_id: str | None = None
     station: str | None = None
+    # STATION_KEY: the key pressed after `*`.
+    detail: str | None = None
 
 
 Listener = Callable[[TelephonyEvent], None]
