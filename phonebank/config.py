@@ -77,12 +77,28 @@ class AsteriskConfig:
     # stand in for a provider in tests; a production box names its provider here.
     carrier_host: str = "127.0.0.1"
     carrier_port: int = 15070
+    # Which way outbound calls leave: "sip" (the carrier endpoint above) or "analog"
+    # (FXO ports of the card plugged into telephone lines, `dahdi_fxo_ports`).
+    trunk: Literal["sip", "analog"] = "sip"
+    # Credentials the provider gave for the trunk; empty = the provider admits the
+    # box by its IP address. Used to answer the provider's challenges on calls.
+    carrier_username: str = ""
+    carrier_secret: str = ""
+    # Register with the provider (most consumer and small-business SIP trunks ask
+    # for it); needs carrier_username and carrier_secret.
+    carrier_register: bool = False
+    # The provider's SIP domain, when it differs from carrier_host (From: and
+    # registration URIs); empty = carrier_host.
+    carrier_domain: str = ""
     # RTP media ports, kept away from a system Asterisk's 10000-20000.
     rtp_start: int = 20000
     rtp_end: int = 20999
     # Analog handsets on the DAHDI card: FXS ports 1..N become stations.
     # 0 renders a chan_dahdi.conf without channels.
     dahdi_fxs_ports: int = 0
+    # FXO ports of the card (telephone lines plugged in) for trunk = "analog": their
+    # DAHDI channel numbers, e.g. [17, 18] on a card whose ports 1-16 are FXS.
+    dahdi_fxo_ports: tuple[int, ...] = ()
     # FastAGI server of the phonebank process, reached by the dialplan.
     agi_port: int = 14573
     debian_mirror: str = "http://deb.debian.org/debian"

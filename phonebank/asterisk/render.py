@@ -102,6 +102,18 @@ class SipSettings:
     port: int
     carrier_host: str
     carrier_port: int
+    carrier_username: str = ""
+    carrier_secret: str = ""
+    carrier_register: bool = False
+    carrier_domain: str = ""
+
+    @property
+    def domain(self) -> str:
+        return self.carrier_domain or self.carrier_host
+
+    @property
+    def authenticated(self) -> bool:
+        return bool(self.carrier_username)
 
 
 @dataclass(frozen=True)
@@ -138,6 +150,10 @@ class RenderContext:
     # None: no [directories] section, Asterisk's compiled-in defaults apply.
     directories: Directories | None = None
     stations: tuple[DahdiStation, ...] = ()
+    # "sip": outbound calls go to the carrier endpoint; "analog": to the FXO ports.
+    trunk: str = "sip"
+    # DAHDI channels of the FXO ports (telephone lines) the analog trunk dials out on.
+    fxo_ports: tuple[int, ...] = ()
     # Set for a system Asterisk started as root (production); the sandbox
     # passes -U/-G on the command line instead.
     run_user: str = ""
@@ -173,11 +189,17 @@ def build_context(
             port=config.sip_port,
             carrier_host=config.carrier_host,
             carrier_port=config.carrier_port,
+            carrier_username=config.carrier_username,
+            carrier_secret=config.carrier_secret,
+            carrier_register=config.carrier_register,
+            carrier_domain=config.carrier_domain,
         ),
         rtp=RtpRange(config.rtp_start, config.rtp_end),
         agi_port=config.agi_port,
         directories=directories,
         stations=stations_for_ports(config.dahdi_fxs_ports),
+        trunk=config.trunk,
+        fxo_ports=config.dahdi_fxo_ports,
         run_user=run_user,
     )
     check_context(context)
@@ -239,6 +261,7 @@ def check_context(context: RenderContext) -> None:
     channels = [s.channel for s in context.stations]
     if len(set(channels)) != len(channels):
         raise RenderError(f"two stations share a DAHDI channel: {sorted(channels)}")
+    _check_trunk(context, set(channels))
     for station in context.stations:
         if not station.station_number.isdigit():
             raise RenderError(f"station on DAHDI channel {station.channel}: number must be digits")
@@ -246,6 +269,44 @@ def check_context(context: RenderContext) -> None:
             raise RenderError(
                 f"station {station.station_number}: its label {station.label!r} may not hold "
                 "quotes, ';', '<', '>' or line breaks"
+            )
+
+
+def _check_trunk(context: RenderContext, station_channels: set[int]) -> None:
+    sip = context.sip
+    for name, value in (
+        ("asterisk.carrier_username", sip.carrier_username),
+        ("asterisk.carrier_secret", sip.carrier_secret),
+        ("asterisk.carrier_domain", sip.carrier_domain),
+    ):
+        if any(ch in _SECRET_FORBIDDEN for ch in value):
+            raise RenderError(
+                f"{name} may not hold spaces, quotes, brackets, backslashes or ';' "
+                "(pjsip.conf could not quote it)"
+            )
+    if sip.carrier_username and not sip.carrier_secret:
+        raise RenderError("asterisk.carrier_username is set but asterisk.carrier_secret is empty")
+    if sip.carrier_register and not sip.authenticated:
+        raise RenderError(
+            "asterisk.carrier_register needs asterisk.carrier_username and carrier_secret: "
+            "a provider only accepts a registration it can authenticate"
+        )
+    if context.trunk not in ("sip", "analog"):
+        raise RenderError(f"asterisk.trunk must be sip or analog, got {context.trunk!r}")
+    if context.trunk == "analog" and not context.fxo_ports:
+        raise RenderError(
+            'asterisk.trunk = "analog" needs the FXO ports the lines plug into '
+            "(asterisk.dahdi_fxo_ports, e.g. [17, 18])"
+        )
+    if len(set(context.fxo_ports)) != len(context.fxo_ports):
+        raise RenderError(f"asterisk.dahdi_fxo_ports lists a port twice: {context.fxo_ports}")
+    for port in context.fxo_ports:
+        if port < 1:
+            raise RenderError(f"asterisk.dahdi_fxo_ports: {port} is not a DAHDI channel number")
+        if port in station_channels:
+            raise RenderError(
+                f"DAHDI channel {port} is both a station (FXS) and a trunk line (FXO); "
+                "a port is one or the other"
             )
 
 
@@ -290,6 +351,8 @@ def render_text(context: RenderContext) -> dict[str, str]:
         "agi_port": context.agi_port,
         "directories": context.directories,
         "stations": context.stations,
+        "trunk": context.trunk,
+        "fxo_ports": context.fxo_ports,
         "run_user": context.run_user,
         "prompts_dir": prompts_dir(context),
         "ami_events": AMI_EVENTS,

@@ -45,6 +45,12 @@ def register(subparsers: Any) -> None:
     render.add_argument("--out", type=Path, metavar="DIR", help="write the two files into DIR")
     render.add_argument("--echocanceller", default="oslec", choices=ECHO_CANCELLERS)
     render.add_argument("--zone", default="fr", choices=ZONES, help="tone zone (default fr)")
+    render.add_argument(
+        "--fxo-ports",
+        metavar="LIST",
+        help="FXO ports (telephone lines for the analog trunk), e.g. 17,18; "
+        "default: asterisk.dahdi_fxo_ports of the configuration",
+    )
     render.set_defaults(handler=run_dahdi_config)
 
     check = sub.add_parser(
@@ -81,10 +87,26 @@ def _inventory(args: argparse.Namespace, config: Config) -> list[StationEntry]:
     return stations
 
 
+def _fxo_ports(given: str | None, config: Config) -> tuple[int, ...]:
+    if given is None:
+        return config.asterisk.dahdi_fxo_ports
+    try:
+        return tuple(int(part) for part in given.split(",") if part.strip())
+    except ValueError:
+        raise CommandError(
+            f"--fxo-ports {given!r}: expected port numbers separated by commas, e.g. 17,18"
+        ) from None
+
+
 def run_dahdi_config(args: argparse.Namespace, config: Config) -> int:
     stations = _inventory(args, config)
     try:
-        files = render_dahdi(stations, echocanceller=args.echocanceller, zone=args.zone)
+        files = render_dahdi(
+            stations,
+            echocanceller=args.echocanceller,
+            zone=args.zone,
+            fxo_ports=_fxo_ports(args.fxo_ports, config),
+        )
     except HardwareError as exc:
         raise CommandError(str(exc)) from None
     if args.out is None:

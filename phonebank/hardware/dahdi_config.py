@@ -43,7 +43,9 @@ def render_dahdi(
     echocanceller: str = "oslec",
     zone: str = "fr",
     flavour: str = "production",
+    fxo_ports: Sequence[int] = (),
 ) -> DahdiFiles:
+    """The card's two files: FXS ports for the stations, FXO ports for the analog trunk."""
     if echocanceller not in ECHO_CANCELLERS:
         raise HardwareError(
             f"echo canceller {echocanceller!r} is not one of {', '.join(ECHO_CANCELLERS)}"
@@ -52,14 +54,23 @@ def render_dahdi(
         raise HardwareError(f"tone zone {zone!r} is not one of {', '.join(ZONES)}")
     entries = dahdi_stations(stations)
     ports = dahdi_ports(stations)
+    clash = sorted(set(ports) & set(fxo_ports))
+    if clash:
+        raise HardwareError(
+            f"port(s) {port_ranges(clash)} are both stations (FXS) and trunk lines (FXO)"
+        )
+    lines = sorted(set(fxo_ports))
     system = render_template(
         "dahdi/system.conf.j2",
         {
             "ports": ports,
             "ranges": port_ranges(ports),
+            "fxo_ranges": port_ranges(lines),
             "echocanceller": echocanceller,
             "zone": zone,
         },
     )
-    chan = render_template("chan_dahdi.conf.j2", {"stations": entries, "flavour": flavour})
+    chan = render_template(
+        "chan_dahdi.conf.j2", {"stations": entries, "fxo_ports": lines, "flavour": flavour}
+    )
     return DahdiFiles(system_conf=system, chan_dahdi_conf=chan)

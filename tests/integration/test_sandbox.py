@@ -16,7 +16,7 @@ from phonebank.asterisk.errors import SandboxError
 from phonebank.asterisk.sandbox import Sandbox
 from phonebank.asterisk.state import load_state
 from phonebank.config import Config, PathsConfig
-from tests.fixtures.asterisk import TEST_FXS_PORTS, RunningSandbox
+from tests.fixtures.asterisk import TEST_FXO_PORTS, TEST_FXS_PORTS, RunningSandbox
 from tests.fixtures.ports import free_port
 
 pytestmark = pytest.mark.asterisk
@@ -78,7 +78,8 @@ def test_chan_dahdi_loads_the_rendered_file_without_complaints(
     assert re.search(r"chan_dahdi\.so .* Running", modules)
     log = (asterisk_sandbox.info.instance_dir / "log" / "messages").read_text()
     # The file was read: each configured port was tried.
-    assert len(re.findall(r"Channel '\d+' failure ignored", log)) == TEST_FXS_PORTS
+    tried = re.findall(r"Channel '\d+' failure ignored", log)
+    assert len(tried) == TEST_FXS_PORTS + len(TEST_FXO_PORTS)
     problems = [
         line
         for line in log.splitlines()

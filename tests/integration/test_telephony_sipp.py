@@ -20,34 +20,12 @@ from phonebank.db.models import DoNotCallEntry
 from phonebank.telephony.dnc import SqlDncWriter
 from tests.fixtures.asterisk import RunningSandbox
 from tests.fixtures.ports import free_port
+from tests.fixtures.sipp import SIPP_DIR, run_sipp
 from tests.fixtures.telephony import user_event, wait_for
 
 pytestmark = pytest.mark.asterisk
 
-SIPP_DIR = Path(__file__).parent.parent / "fixtures" / "sipp"
 CALLER = "0612345678"
-
-
-async def run_sipp(*argv: str, within: float = 60.0) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        "sipp",
-        *argv,
-        "-nostdin",
-        "-m",
-        "1",
-        "-timeout",
-        f"{int(within)}s",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    try:
-        async with asyncio.timeout(within + 5):
-            out, _ = await process.communicate()
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        raise
-    return process.returncode or 0, out.decode(errors="replace")
 
 
 async def test_a_voter_calling_back_presses_1_and_lands_on_the_do_not_call_list(
