@@ -100,6 +100,11 @@ class EmailWorker:
             if repo.is_suppressed(session, FollowUpChannel.EMAIL, message.recipient):
                 repo.mark_retry(session, message.id, self.name, now, "recipient opted out", None)
                 return message
+            if repo.refused_consent(session, message):
+                repo.mark_retry(
+                    session, message.id, self.name, now, "recipient refused consent", None
+                )
+                return message
             domain = self.sender.rpartition("@")[2] or "localhost"
             email = build_message(
                 sender=self.sender,

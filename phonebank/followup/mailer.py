@@ -16,6 +16,7 @@ from typing import Any
 
 import aiosmtplib
 import jinja2
+import jinja2.meta
 
 from phonebank.followup.errors import MailError, TemplateError
 
@@ -43,6 +44,25 @@ class Templates:
         self._html = jinja2.Environment(
             loader=loader, undefined=jinja2.StrictUndefined, autoescape=True
         )
+
+    def variables(self, name: str) -> set[str]:
+        """The merge fields template `name` uses (subject, text and HTML), before any render."""
+        found: set[str] = set()
+        loader = self._text.loader
+        assert loader is not None
+        for part in ("subject", "txt", "html"):
+            filename = f"{name}.{part}.j2"
+            try:
+                source, _, _ = loader.get_source(self._text, filename)
+                found |= jinja2.meta.find_undeclared_variables(self._text.parse(source))
+            except jinja2.TemplateNotFound:
+                if part != "html":
+                    raise TemplateError(f"e-mail template {filename} not found") from None
+            except jinja2.TemplateSyntaxError as exc:
+                raise TemplateError(
+                    f"e-mail template {filename}, line {exc.lineno}: {exc}"
+                ) from None
+        return found
 
     def render(self, name: str, context: Mapping[str, Any]) -> Rendered:
         """Subject, text and HTML of template `name`; TemplateError says which file failed."""

@@ -27,6 +27,8 @@ from phonebank.followup.errors import FollowUpError
 
 # Kinds that still go to a suppressed recipient: the one confirmation of a STOP.
 UNSUPPRESSED_KINDS = frozenset({"stop_ack"})
+# Rows that are not messages but sends to a segment (sends.py): no worker sends them.
+PLAN_KINDS = ("segment_send",)
 
 
 class OptedOut(FollowUpError):
@@ -66,7 +68,9 @@ def enqueue(
     existing = session.scalar(select(FollowUpMessage).where(FollowUpMessage.idempotency_key == key))
     if existing is not None:
         return existing, False
-    if kind not in UNSUPPRESSED_KINDS and is_suppressed(session, channel, recipient):
+    if kind not in (*UNSUPPRESSED_KINDS, *PLAN_KINDS) and is_suppressed(
+        session, channel, recipient
+    ):
         raise OptedOut(f"{recipient} opted out of {channel.value} follow-ups")
     message = FollowUpMessage(
         channel=channel,
@@ -109,6 +113,7 @@ def expire_leases(session: Session, channel: FollowUpChannel, now: datetime) -> 
             FollowUpMessage.channel == channel,
             FollowUpMessage.state == MessageState.SENDING,
             FollowUpMessage.lease_until < now,
+            FollowUpMessage.kind.not_in(PLAN_KINDS),
         )
         .values(
             state=MessageState.UNCERTAIN,
@@ -131,6 +136,7 @@ def claim(
             FollowUpMessage.channel == channel,
             FollowUpMessage.state == MessageState.QUEUED,
             FollowUpMessage.next_attempt_at <= now,
+            FollowUpMessage.kind.not_in(PLAN_KINDS),
         )
         .order_by(FollowUpMessage.next_attempt_at, FollowUpMessage.id)
         .limit(1)
@@ -272,7 +278,7 @@ def record_delivery(
 def counts(session: Session, channel: FollowUpChannel) -> dict[str, int]:
     rows = session.execute(
         select(FollowUpMessage.state, func.count())
-        .where(FollowUpMessage.channel == channel)
+        .where(FollowUpMessage.channel == channel, FollowUpMessage.kind.not_in(PLAN_KINDS))
         .group_by(FollowUpMessage.state)
     ).all()
     return {str(state): int(count) for state, count in rows}
@@ -366,3 +372,11 @@ def latest_consent(session: Session, contact_id: int, channel: ConsentChannel) -
         .limit(1)
     )
     return None if value is None else bool(value)
+
+
+def refused_consent(session: Session, message: FollowUpMessage) -> bool:
+    """The message's contact withdrew consent for its channel since it was queued."""
+    if message.contact_id is None or message.kind in UNSUPPRESSED_KINDS:
+        return False
+    channel = ConsentChannel(message.channel.value)
+    return latest_consent(session, message.contact_id, channel) is False

@@ -110,6 +110,9 @@ class SmsWorker:
         ):
             repo.mark_retry(session, message.id, self.name, now, "recipient opted out", None)
             return
+        if repo.refused_consent(session, message):
+            repo.mark_retry(session, message.id, self.name, now, "recipient refused consent", None)
+            return
         try:
             submits = build_submits(
                 message.recipient,
