@@ -8,12 +8,14 @@ channels into the station context (a handset off the hook).
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from typing import Any
 
 import pytest
 
 from phonebank.ami import AmiClient
+from tests.fixtures.asterisk import RunningSandbox
 from tests.fixtures.telephony import named, user_event, wait_for, wait_for_all
 
 pytestmark = pytest.mark.asterisk
@@ -179,6 +181,73 @@ async def test_a_supervisor_listens_in_on_a_station(ami: AmiClient) -> None:
         spies.close()
         await hang_up_all(
             ami, f"^Local/{station}@sim-station", "^Local/0100000004@", f"^Local/71{station}@"
+        )
+
+
+async def test_a_supervisor_whispers_to_the_volunteer_only(
+    ami: AmiClient, asterisk_sandbox: RunningSandbox
+) -> None:
+    station, attempt = "9106", new_attempt()
+    await lift_handset(ami, station)
+    events, spies = ami.events(), ami.events(names={"ChanSpyStart"})
+    try:
+        place_call(ami, "0100000006", attempt, PHONEBANK_STATION=station)
+        await wait_for(events, user_event("PhonebankBridged", attempt=attempt))
+        result = await ami.originate(
+            f"Local/72{station}@phonebank-coach/n", context="phonebank-test", exten="hold"
+        )
+        assert result.success
+        coach = await wait_for(events, user_event("PhonebankCoach", station=station))
+        assert coach.fields["mode"] == "whisper"
+        spy = await wait_for(spies, named("ChanSpyStart"))
+        # The spied channel is the volunteer's handset, not the voter's: the whisper
+        # ('w') goes to the volunteer alone.
+        assert spy.fields["spyeechannel"].startswith(f"Local/{station}@sim-station")
+        shown = await asyncio.to_thread(
+            asterisk_sandbox.cli, f"core show channel {spy.fields['spyerchannel']}"
+        )
+        assert re.search(r"Data:\s*,q?w", shown), shown
+    finally:
+        events.close()
+        spies.close()
+        await hang_up_all(
+            ami, f"^Local/{station}@sim-station", "^Local/0100000006@", f"^Local/72{station}@"
+        )
+
+
+async def test_a_supervisor_barges_into_the_stations_bridge(
+    ami: AmiClient, asterisk_sandbox: RunningSandbox
+) -> None:
+    station, attempt = "9107", new_attempt()
+    await lift_handset(ami, station)
+    events = ami.events()
+    try:
+        place_call(ami, "0100000007", attempt, PHONEBANK_STATION=station)
+        await wait_for(events, user_event("PhonebankBridged", attempt=attempt))
+        result = await ami.originate(
+            f"Local/73{station}@phonebank-coach/n", context="phonebank-test", exten="hold"
+        )
+        assert result.success
+        coach, joined = await wait_for_all(
+            events,
+            user_event("PhonebankCoach", station=station),
+            named("ConfbridgeJoin", conference=f"phonebank-station-{station}"),
+        )
+        assert coach.fields["mode"] == "barge"
+        # Both the volunteer and the voter hear a barging supervisor: the supervisor is
+        # a third member of the station's bridge.
+        while not joined.fields["channel"].startswith(f"Local/73{station}@phonebank-coach"):
+            joined = await wait_for(
+                events, named("ConfbridgeJoin", conference=f"phonebank-station-{station}")
+            )
+        listing = await asyncio.to_thread(
+            asterisk_sandbox.cli, f"confbridge list phonebank-station-{station}"
+        )
+        assert listing.count("Local/") == 3, listing
+    finally:
+        events.close()
+        await hang_up_all(
+            ami, f"^Local/{station}@sim-station", "^Local/0100000007@", f"^Local/73{station}@"
         )
 
 
