@@ -39,6 +39,39 @@ class Metrics:
             registry=self.registry,
         )
 
+        # The call floor (phonebank/metrics/floor.py fills these from the runner).
+        self.stations = Gauge(
+            "phonebank_stations",
+            "Stations by state (ready, talking, wrap_up, paused, logged_out)",
+            ["campaign", "state"],
+            registry=self.registry,
+        )
+        self.lines = Gauge(
+            "phonebank_lines",
+            "Outbound lines by state (ringing, waiting for a station, bridged)",
+            ["campaign", "state"],
+            registry=self.registry,
+        )
+        self.calls = Counter(
+            "phonebank_calls",
+            "Calls settled, by outcome (human, machine, busy, no_answer, invalid, "
+            "abandoned, failed, lost)",
+            ["campaign", "outcome"],
+            registry=self.registry,
+        )
+        self.abandon_rate = Gauge(
+            "phonebank_abandon_rate",
+            "Abandoned calls / live answers, today and over 30 days",
+            ["campaign", "window"],
+            registry=self.registry,
+        )
+        self.abandon_target = Gauge(
+            "phonebank_abandon_target",
+            "The campaign's ceiling for the abandon rate",
+            ["campaign"],
+            registry=self.registry,
+        )
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
