@@ -11,13 +11,14 @@ with a pacing policy on it and measures the day.
 from __future__ import annotations
 
 import heapq
+import itertools
 import random
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
 from phonebank.db.enums import DialMode
-from phonebank.dialer.engine import DialerEngine
+from phonebank.dialer.engine import DialerEngine, PlannedCall
 from phonebank.dialer.floor import CampaignSettings
 from phonebank.dialer.pacing import Policy
 from phonebank.dialer.scenario import Scenario
@@ -45,17 +46,22 @@ class DayResult:
 class SimulatedFloor:
     """The phones and the volunteers of one simulated day."""
 
-    def __init__(self, scenario: Scenario, rng: random.Random, end: float) -> None:
+    def __init__(
+        self, scenario: Scenario, rng: random.Random, end: float, start: float = 0.0
+    ) -> None:
         self.scenario = scenario
         self.rng = rng
+        self.start = start
         self.end = end
+        self.now = start
         self.stations = [f"s{i + 1}" for i in range(scenario.agents)]
         self._heap: list[tuple[float, int, int, Any]] = []
         self._seq = 0
         self._listener: Listener | None = None
         self._ready: deque[str] = deque(self.stations)
-        self._ready_since = dict.fromkeys(self.stations, 0.0)
+        self._ready_since = dict.fromkeys(self.stations, start)
         self._waiting: deque[tuple[str, float, bool]] = deque()  # attempt, deadline, human
+        self._leaving: set[str] = set()  # log out once the current call's wrap-up ends
         self._outcomes = list(scenario.outcomes)
         self._weights = [scenario.outcomes[k] for k in self._outcomes]
         self.true_humans = 0
@@ -140,7 +146,36 @@ class SimulatedFloor:
                 self._emit(EventKind.ABANDONED, now, attempt, None)
                 return
 
+    def log_in(self, station: str, now: float) -> None:
+        """A volunteer lifts a handset: the station joins the floor, ready."""
+        if station in self._leaving:
+            self._leaving.discard(station)  # still on a call: it simply stays
+        elif station not in self._ready and station not in self._busy():
+            self._station_free(now, station)
+
+    def log_out(self, station: str, now: float) -> None:
+        """A volunteer hangs up the handset: at once when ready, else after the call."""
+        if station in self._ready:
+            self._ready.remove(station)
+            self.ready_seconds += now - self._ready_since[station]
+            self._emit(EventKind.STATION_LOGGED_OUT, now, None, station)
+        elif station in self._busy():
+            self._leaving.add(station)
+
+    def _busy(self) -> set[str]:
+        stations = set()
+        for _, _, code, data in self._heap:
+            if code == _TALK_END:
+                stations.add(data[1])
+            elif code == _WRAP_END:
+                stations.add(data)
+        return stations
+
     def _station_free(self, now: float, station: str) -> None:
+        if station in self._leaving:
+            self._leaving.discard(station)
+            self._emit(EventKind.STATION_LOGGED_OUT, now, None, station)
+            return
         self._ready_since[station] = now
         self._emit(EventKind.STATION_READY, now, None, station)
         if self._waiting:
@@ -150,26 +185,47 @@ class SimulatedFloor:
             self._ready.append(station)
 
     def run(self, engine: DialerEngine, tick: float) -> None:
-        self.push(0.0, _TICK, None)
-        while self._heap:
+        self.push(self.start, _TICK, None)
+        while self._heap and self._heap[0][0] <= self.end:
             now, _, code, data = heapq.heappop(self._heap)
-            if now > self.end:
-                break
+            self.now = now
             if code == _TICK:
                 engine.tick(now)
                 self.push(now + tick, _TICK, None)
-            elif code == _RESOLVE:
-                self._resolve(now, *data)
-            elif code == _DEADLINE:
-                self._deadline(now, data)
-            elif code == _TALK_END:
-                attempt, station, wrap = data
-                self._emit(EventKind.HUNG_UP, now, attempt, station)
-                self.push(now + wrap, _WRAP_END, station)
             else:
-                self._station_free(now, data)
+                self._dispatch(now, code, data)
+        self.close()
+
+    def advance(self, until: float) -> None:
+        """Play every call-floor event up to `until` (for a caller that ticks the engine)."""
+        until = min(until, self.end)
+        while self._heap and self._heap[0][0] <= until:
+            now, _, code, data = heapq.heappop(self._heap)
+            self.now = now
+            self._dispatch(now, code, data)
+        self.now = max(self.now, until)
+
+    def pending(self) -> int:
+        """Calls and volunteers the floor still has a future event for."""
+        return len(self._heap)
+
+    def close(self) -> None:
+        """End of day: count the ready volunteers' last wait."""
         for station in self._ready:
             self.ready_seconds += self.end - self._ready_since[station]
+        self._ready.clear()
+
+    def _dispatch(self, now: float, code: int, data: Any) -> None:
+        if code == _RESOLVE:
+            self._resolve(now, *data)
+        elif code == _DEADLINE:
+            self._deadline(now, data)
+        elif code == _TALK_END:
+            attempt, station, wrap = data
+            self._emit(EventKind.HUNG_UP, now, attempt, station)
+            self.push(now + wrap, _WRAP_END, station)
+        else:
+            self._station_free(now, data)
 
 
 def settings_for(scenario: Scenario) -> CampaignSettings:
@@ -188,13 +244,15 @@ def simulate_day(
 ) -> DayResult:
     end = 3600.0 * (scenario.hours if hours is None else hours)
     floor = SimulatedFloor(scenario, random.Random(seed), end)
+    counter = itertools.count(1)
     engine = DialerEngine(
         settings=settings_for(scenario),
         policy=policy,
         telephony=floor,
         stations=floor.stations,
-        next_number=lambda: "+33100000000",
+        next_call=lambda _now: PlannedCall(f"a{next(counter)}", "+33100000000"),
     )
+    floor.set_listener(engine.handle)
     floor.run(engine, getattr(policy, "tick_seconds", 1.0))
     agent_hours = scenario.agents * end / 3600.0
     return DayResult(
