@@ -10,15 +10,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from phonebank.cli import followup_cmd
 from phonebank.cli.errors import CommandError
 from phonebank.cli.sms import followup_sessions
 from phonebank.config import Config
+from phonebank.db.enums import FollowUpChannel
 from phonebank.db.models.followup import FollowUpMessage, MessageState
-from phonebank.followup.email_service import EmailWorker, Unsubscribing, enqueue_email
+from phonebank.followup.email_service import EmailWorker, enqueue_email
 from phonebank.followup.errors import FollowUpError
-from phonebank.followup.mailer import Mailer, SmtpSettings, Templates
+from phonebank.followup.mailer import Templates
 from phonebank.followup.policy import RateLimit
-from phonebank.web.secret import load_or_create_secret
+from phonebank.followup.workers import mailer_for, unsubscribing_for
 
 
 def register(subparsers: Any) -> None:
@@ -38,11 +40,7 @@ def register(subparsers: Any) -> None:
     send.add_argument("--key", help="idempotency key: the same key never sends twice")
     send.set_defaults(handler=run_send)
 
-
-def unsubscribing(config: Config) -> Unsubscribing:
-    """Tokens are signed with the web service's key, so that its route can check them."""
-    secret = load_or_create_secret(config.web.secret_key, config.paths.data_dir / "web-secret")
-    return Unsubscribing(secret, config.email.unsubscribe_base_url)
+    followup_cmd.add_commands(sub, FollowUpChannel.EMAIL)
 
 
 def _fields(pairs: list[str]) -> dict[str, str]:
@@ -60,7 +58,7 @@ def run_send(args: argparse.Namespace, config: Config) -> int:
     if not settings.from_address:
         raise CommandError("set [email] from_address (or PHONEBANK_EMAIL_FROM_ADDRESS) first")
     templates = Templates(Path(settings.templates_dir) if settings.templates_dir else None)
-    unsub = unsubscribing(config)
+    unsub = unsubscribing_for(config)
     key = args.key or f"cli:{uuid.uuid4()}"
     now = datetime.now(UTC)
     with followup_sessions(config) as sessions:
@@ -81,15 +79,7 @@ def run_send(args: argparse.Namespace, config: Config) -> int:
         if not created:
             print(f"key {key!r} already used by message {message.id} ({message.state}); not sent")
             return 0
-        mailer = Mailer(
-            SmtpSettings(
-                settings.smtp_host,
-                settings.smtp_port,
-                settings.smtp_user,
-                settings.smtp_password,
-                settings.starttls,
-            )
-        )
+        mailer = mailer_for(config)
         worker = EmailWorker(
             mailer,
             sessions,

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from phonebank.cli import followup_cmd
 from phonebank.cli.dbaccess import checked_engine
 from phonebank.cli.errors import CommandError
 from phonebank.config import Config
@@ -62,6 +63,8 @@ def register(subparsers: Any) -> None:
     requeue = sub.add_parser("requeue", help="send again an 'uncertain' or 'failed' message")
     requeue.add_argument("id", type=int)
     requeue.set_defaults(handler=run_requeue)
+
+    followup_cmd.add_commands(sub, FollowUpChannel.SMS)
 
 
 @contextmanager

@@ -3,159 +3,39 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine
 
-from phonebank.campaigns.defaults import DEFAULT_DISPOSITIONS
-from phonebank.db import session_factory
 from phonebank.db.enums import (
     ConsentChannel,
     FollowUpChannel,
-    PhoneType,
-    SupportLevel,
 )
 from phonebank.db.models import (
     Campaign,
     Consent,
-    Contact,
-    Disposition,
     DoNotCallEntry,
-    Outcome,
-    PhoneNumber,
 )
-from phonebank.db.models.followup import FollowUpMessage, MessageState
+from phonebank.db.models.followup import MessageState
 from phonebank.followup import repo, sends
 from phonebank.followup.audience import evaluate
 from phonebank.followup.compose import Composer
 from phonebank.followup.email_service import Unsubscribing
 from phonebank.followup.mailer import Templates
 from phonebank.followup.merge import MergeFieldError
-from phonebank.followup.policy_store import rules_of, save_rules
+from phonebank.followup.policy_store import rules_of
 from phonebank.followup.rules import parse_local
 from phonebank.followup.scheduler import run_due
 from phonebank.followup.segments import parse_segment
+from tests.fixtures.followup_world import T0, World, build_world
 
-T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 COMPOSER = Composer(Templates(), Unsubscribing(b"k" * 32, "https://pb.example.org/unsubscribe"))
 
 
-@dataclass
-class World:
-    sessions: sessionmaker[Session]
-    campaign_id: int
-    ids: dict[str, int]
-
-    def outcome(self, who: str, code: str, at: datetime) -> None:
-        with self.sessions() as session:
-            disposition = session.scalar(
-                select(Disposition).where(
-                    Disposition.campaign_id == self.campaign_id, Disposition.code == code
-                )
-            )
-            assert disposition is not None
-            session.add(
-                Outcome(
-                    campaign_id=self.campaign_id,
-                    contact_id=self.ids[who],
-                    disposition_id=disposition.id,
-                    recorded_at=at,
-                )
-            )
-            session.commit()
-
-    def consent(self, who: str, channel: ConsentChannel, granted: bool, at: datetime) -> None:
-        with self.sessions() as session:
-            repo.record_consent(session, self.ids[who], channel, granted, "call", at)
-            session.commit()
-
-    def rules(self, data: dict[str, object], now: datetime = T0) -> None:
-        with self.sessions() as session:
-            campaign = session.get(Campaign, self.campaign_id)
-            assert campaign is not None
-            save_rules(session, campaign, data, now)
-
-    def messages(self, kind: str | None = None) -> list[FollowUpMessage]:
-        with self.sessions() as session:
-            query = select(FollowUpMessage).where(FollowUpMessage.kind != sends.PLAN_KIND)
-            if kind:
-                query = query.where(FollowUpMessage.kind == kind)
-            return list(session.scalars(query.order_by(FollowUpMessage.id)))
-
-    def name_of(self, contact_id: int) -> str:
-        return next(name for name, cid in self.ids.items() if cid == contact_id)
-
-
-PEOPLE = [
-    # name, city, precinct, support, mobile, fixed, email, tags
-    ("Alice", "Paris", "0112", SupportLevel.UNDECIDED, "+33611111111", None, "alice@ex.org", []),
-    ("Bruno", "Paris", "0113", SupportLevel.STRONG_SUPPORTER, "+33622222222", None, "b@ex.org", []),
-    ("Chloé", "Saint-Étienne", "0200", SupportLevel.UNDECIDED, None, "+33477000000", None, []),
-    ("Denis", "Paris", "0112", SupportLevel.UNDECIDED, "+33644444444", None, None, ["benevole"]),
-    ("Emma", "Paris", "0112", SupportLevel.UNDECIDED, "+33655555555", None, "emma@ex.org", []),
-    # Same mobile as Alice: a household phone gets one text.
-    ("Fanny", "Paris", "0112", SupportLevel.UNDECIDED, "+33611111111", None, None, []),
-]
-
-
 @pytest.fixture
-def world(migrated_engine: Engine) -> Iterator[World]:
-    sessions = session_factory(migrated_engine)
-    ids: dict[str, int] = {}
-    with sessions() as session:
-        campaign = Campaign(
-            name="Municipales", time_zone="Europe/Paris", election_date=date(2026, 12, 6)
-        )
-        session.add(campaign)
-        session.flush()
-        for position, d in enumerate(DEFAULT_DISPOSITIONS):
-            session.add(
-                Disposition(
-                    campaign_id=campaign.id,
-                    code=d.code,
-                    label=d.label,
-                    category=d.category,
-                    shortcut_key=d.key,
-                    position=position,
-                    recycle_action=d.recycle,
-                )
-            )
-        for name, city, precinct, support, mobile, fixed, email, tags in PEOPLE:
-            contact = Contact(
-                campaign_id=campaign.id,
-                first_name=name,
-                last_name="Martin",
-                city=city,
-                precinct=precinct,
-                support_level=support,
-                email=email,
-                tags=tags,
-                custom_fields={},
-            )
-            session.add(contact)
-            session.flush()
-            ids[name] = contact.id
-            for position, (number, kind) in enumerate(
-                [(fixed, PhoneType.FIXED), (mobile, PhoneType.MOBILE)]
-            ):
-                if number:
-                    session.add(
-                        PhoneNumber(
-                            contact_id=contact.id, e164=number, type=kind, position=position
-                        )
-                    )
-        session.commit()
-        campaign_id = campaign.id
-    world = World(sessions, campaign_id, ids)
-    # Everyone agreed to texts and e-mails except where a test says otherwise.
-    for name in ids:
-        world.consent(name, ConsentChannel.SMS, True, T0 - timedelta(days=3))
-        world.consent(name, ConsentChannel.EMAIL, True, T0 - timedelta(days=3))
-    yield world
+def world(migrated_engine: Engine) -> World:
+    return build_world(migrated_engine)
 
 
 def _evaluate(
