@@ -115,6 +115,8 @@ class EmailWorker:
                 unsubscribe=self.unsubscribing.url(message.recipient, message.campaign_id),
                 message_id_domain=domain,
             )
+            # No transaction stays open while the SMTP server takes its time.
+            session.commit()
             try:
                 self.rate.record(now)
                 await self.mailer.send(email)

@@ -113,6 +113,9 @@ class SmsWorker:
         if repo.refused_consent(session, message):
             repo.mark_retry(session, message.id, self.name, now, "recipient refused consent", None)
             return
+        # End the read transaction: the modem may take seconds, and a SQLite writer lock
+        # held that long would stall every other writer.
+        session.commit()
         try:
             submits = build_submits(
                 message.recipient,

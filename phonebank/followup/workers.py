@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from phonebank.config import Config
-from phonebank.db.engine import session_factory
+from phonebank.db.engine import writer_session_factory
 from phonebank.followup.compose import Composer
 from phonebank.followup.email_service import EmailWorker, Unsubscribing
 from phonebank.followup.errors import ModemError
@@ -40,6 +40,7 @@ from phonebank.web.secret import load_or_create_secret
 log = logging.getLogger(__name__)
 
 MODEM_RETRY_S = 30.0
+DB_RETRY_S = 5.0
 EMAIL_IDLE_S = 1.0
 
 
@@ -101,6 +102,10 @@ def _sms_thread(
             running.modem_errors.append(str(exc))
             log.error("SMS worker stopped: %s; trying again in %.0f s", exc, MODEM_RETRY_S)
             stop.wait(MODEM_RETRY_S)
+        except Exception:
+            # A database error (locked, restarted) must not end SMS for the evening.
+            log.exception("SMS worker failed; starting again in %.0f s", DB_RETRY_S)
+            stop.wait(DB_RETRY_S)
 
 
 async def _email_loop(
@@ -128,7 +133,8 @@ async def followup_workers(
     scheduler_interval: float = 30.0,
 ) -> AsyncIterator[FollowUpWorkers]:
     """Run the follow-up workers the config asks for while the block runs."""
-    sessions = session_factory(engine)
+    # Every worker reads then writes beside the others: on SQLite they queue for the lock.
+    sessions = writer_session_factory(engine)
     now = _as_datetime(clock)
     composer = composer_for(config)
     running = FollowUpWorkers(Scheduler(sessions, composer, now, scheduler_interval))

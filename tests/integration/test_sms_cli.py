@@ -9,7 +9,7 @@ import pytest
 
 from phonebank.cli.main import main
 from phonebank.db import upgrade
-from tests.fixtures.modem_emulator import ModemEmulator
+from phonebank.devtools.modem_emulator import ModemEmulator
 
 
 @pytest.fixture

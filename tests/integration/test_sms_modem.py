@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from phonebank.devtools.modem_emulator import ModemEmulator
 from phonebank.followup.errors import ModemError
 from phonebank.followup.modem import GsmModem, is_permanent
 from phonebank.followup.pdu import Deliver, StatusReport, build_submits
-from tests.fixtures.modem_emulator import ModemEmulator
 
 
 @pytest.fixture

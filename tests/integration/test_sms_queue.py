@@ -13,11 +13,11 @@ from phonebank.db import make_engine, session_factory, upgrade
 from phonebank.db.enums import ConsentChannel, FollowUpChannel
 from phonebank.db.models import Campaign, Consent, Contact, PhoneNumber
 from phonebank.db.models.followup import FollowUpMessage, MessageState, SmsInbox
+from phonebank.devtools.modem_emulator import ModemEmulator
 from phonebank.followup import repo
 from phonebank.followup.modem import GsmModem
 from phonebank.followup.policy import Backoff, RateLimit
 from phonebank.followup.service import STOP_ACK_TEXT, SmsWorker, enqueue_sms
-from tests.fixtures.modem_emulator import ModemEmulator
 
 pytestmark = pytest.mark.postgres
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -8,6 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from phonebank.devtools.modem_emulator import (
+    decode_submit,
+    encode_deliver,
+    encode_status_report,
+    septets_from,
+)
 from phonebank.followup.errors import EncodingError, PduError
 from phonebank.followup.gsm import (
     BASIC,
@@ -28,12 +34,6 @@ from phonebank.followup.pdu import (
     decode_incoming,
     encode_address,
     validity_octet,
-)
-from tests.fixtures.modem_emulator import (
-    decode_submit,
-    encode_deliver,
-    encode_status_report,
-    septets_from,
 )
 
 GSM_CHARS = "".join(c for i, c in enumerate(BASIC) if i != ESCAPE) + "".join(EXTENSION.values())
