@@ -1,0 +1,96 @@
+"""One telephony (one Asterisk) shared by the runners of several active campaigns.
+
+Each runner gets a `view`: its originates go to the shared telephony, and the
+events of its attempts come back to it alone. Events about a station without an
+attempt (ready, paused, logged out, a keypad code) go to the campaign
+`station_campaign(station)` names, else to the campaign the station last took a
+call for, else to the first campaign that registered. Asterisk puts a voter
+through to any free handset whatever the campaign, so several predictive
+campaigns on one floor share its volunteers: each pacer then counts the shared
+ready stations as its own. Running one predictive campaign per floor at a time
+avoids that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from phonebank.dialer.telephony import EventKind, Listener, Telephony, TelephonyEvent
+
+_ENDINGS = {
+    EventKind.ANSWERED_MACHINE,
+    EventKind.BUSY,
+    EventKind.NO_ANSWER,
+    EventKind.INVALID,
+    EventKind.ABANDONED,
+    EventKind.HUNG_UP,
+    EventKind.FAILED,
+    EventKind.LOST,
+}
+
+
+class TelephonyMux:
+    def __init__(
+        self, telephony: Telephony, station_campaign: Callable[[str], int | None] | None = None
+    ) -> None:
+        self.telephony = telephony
+        self._station_campaign = station_campaign
+        self._listeners: dict[int, Listener] = {}
+        self._owner: dict[str, int] = {}  # attempt -> campaign
+        self._last: dict[str, int] = {}  # station -> campaign of its last call
+        telephony.set_listener(self.dispatch)
+
+    def view(self, campaign_id: int) -> CampaignTelephony:
+        return CampaignTelephony(self, campaign_id)
+
+    def drop(self, campaign_id: int) -> None:
+        self._listeners.pop(campaign_id, None)
+
+    def dispatch(self, event: TelephonyEvent) -> None:
+        campaign = self._route(event)
+        listener = self._listeners.get(campaign) if campaign is not None else None
+        if listener is not None:
+            listener(event)
+
+    def _route(self, event: TelephonyEvent) -> int | None:
+        attempt, station = event.attempt_id, event.station
+        if attempt is not None and attempt in self._owner:
+            campaign = self._owner[attempt]
+            if event.kind in _ENDINGS:
+                del self._owner[attempt]
+            if station is not None:
+                self._last[station] = campaign
+            return campaign
+        return self.station_owner(station) if station is not None else None
+
+    def station_owner(self, station: str) -> int | None:
+        """The campaign a station's own events (and its screen's reports) go to."""
+        named = self._station_campaign(station) if self._station_campaign else None
+        if named is not None and named in self._listeners:
+            return named
+        if self._last.get(station) in self._listeners:
+            return self._last[station]
+        return next(iter(self._listeners), None)
+
+    def _originate(self, campaign_id: int, attempt_id: str, number: str, now: float) -> None:
+        self._owner[attempt_id] = campaign_id
+        self.telephony.originate(attempt_id, number, now)
+
+
+class CampaignTelephony:
+    """A campaign's share of the telephony (the `Telephony` protocol)."""
+
+    def __init__(self, mux: TelephonyMux, campaign_id: int) -> None:
+        self._mux = mux
+        self._campaign_id = campaign_id
+
+    def set_listener(self, listener: Listener) -> None:
+        self._mux._listeners[self._campaign_id] = listener
+
+    def originate(self, attempt_id: str, number: str, now: float) -> None:
+        self._mux._originate(self._campaign_id, attempt_id, number, now)
+
+    def station_mode(self, station: str, ready: bool, at: float) -> None:
+        sink = getattr(self._mux.telephony, "station_mode", None)
+        if callable(sink):
+            sink(station, ready, at)
