@@ -9,7 +9,11 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_BENCH_MODULES: tuple[str, ...] = ("phonebank.cli.bench_pacing", "phonebank.cli.bench_import")
+_BENCH_MODULES: tuple[str, ...] = (
+    "phonebank.cli.bench_pacing",
+    "phonebank.cli.bench_import",
+    "phonebank.cli.bench_followup",
+)
 
 
 def register(subparsers: Any) -> None:
