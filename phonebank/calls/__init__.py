@@ -1,0 +1,1 @@
+"""What volunteers record about calls and door knocks."""
