@@ -1,0 +1,387 @@
+"""The calls in flight and what each signal does to them: pure, the clock passed in.
+
+`CallBook` is the adapter's memory. Every method takes the time and returns
+effects: `TelephonyEvent`s for the engine and `SetStation` orders (an AMI
+`Setvar PHONEBANK_STATION` on the answered leg). The adapter performs them; no
+I/O happens here.
+
+A call's life: *dialing* (Originate sent) → *waiting* (AMD said human, a station
+is being found) → *bridged* (in a station's bridge) → over. Each call gets
+exactly one final event: ANSWERED_MACHINE, BUSY, NO_ANSWER, INVALID, FAILED,
+ABANDONED, HUNG_UP or LOST; once it has, the book forgets it and ignores the
+call's later AMI events.
+
+Decisions worth knowing (docs/telephony.md has the table):
+- the callee hanging up during AMD (no verdict, or AMDSTATUS HANGUP) is NO_ANSWER;
+- a person who hangs up while waiting for a station is ABANDONED, as the dialplan's
+  own time-out is: the call was not put through;
+- a station whose handset leaves with a voter in its bridge ends that call (HUNG_UP)
+  before it logs out;
+- reconciling after a reconnect: a call whose channels are gone becomes LOST
+  (carrying its station if it was bridged); one found in a station's bridge that the
+  book did not know as bridged becomes BRIDGED.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from phonebank.dialer.telephony import EventKind, TelephonyEvent
+from phonebank.telephony.signals import (
+    Abandoned,
+    Bridged,
+    CallLeft,
+    DialFailed,
+    Signal,
+    StationAbsent,
+    StationJoined,
+    StationKey,
+    StationLeft,
+    Verdict,
+    dial_status_kind,
+    originate_reason_kind,
+    verdict_kind,
+)
+from phonebank.telephony.stations import StationPool
+
+log = logging.getLogger(__name__)
+
+READY_KEY = "0"  # *0 on the handset: wrap-up over
+
+
+@dataclass(frozen=True, slots=True)
+class SetStation:
+    """Tell the dialplan which station takes this call (AMI Setvar on `channel`)."""
+
+    attempt_id: str
+    channel: str
+    station: str
+
+
+Effect = TelephonyEvent | SetStation
+
+
+@dataclass(frozen=True, slots=True)
+class LiveView:
+    """What Asterisk reports at one instant (see phonebank.telephony.reconcile)."""
+
+    # attempt → the station whose bridge its answered leg is in (None: not bridged)
+    attempts: Mapping[str, str | None] = field(default_factory=dict)
+    # stations whose handset is in their bridge
+    stations: frozenset[str] = frozenset()
+
+
+class Phase(enum.Enum):
+    DIALING = "dialing"
+    WAITING = "waiting"
+    BRIDGED = "bridged"
+
+
+@dataclass(slots=True)
+class Call:
+    attempt_id: str
+    number: str
+    placed_at: float
+    phase: Phase = Phase.DIALING
+    originating: bool = True  # the Originate's answer is still awaited
+    answered: bool = False  # the Originate said the callee picked up
+    gone: bool = False  # the answered leg hung up before any outcome
+    channel: str = ""  # the answered leg (from the AMD verdict)
+    seq: int = 0  # the book's counter when this call last changed
+
+
+class CallBook:
+    def __init__(self, stations: StationPool | None = None) -> None:
+        self.stations = stations or StationPool()
+        self._calls: dict[str, Call] = {}
+        self._waiting: list[str] = []  # people waiting for a station, first come first
+        self._station_seq: dict[str, int] = {}
+        # Bumped by every change; a reconciliation skips what changed after it asked.
+        self.seq = 0
+        self._holding = False
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def __contains__(self, attempt: object) -> bool:
+        return attempt in self._calls
+
+    def get(self, attempt: str) -> Call | None:
+        return self._calls.get(attempt)
+
+    def in_flight(self) -> frozenset[str]:
+        return frozenset(self._calls)
+
+    # -- the Originate -----------------------------------------------------------------------
+
+    def placed(self, attempt: str, number: str, at: float) -> None:
+        if attempt in self._calls:
+            raise ValueError(f"attempt {attempt!r} is already in flight: it is never dialled twice")
+        self.seq += 1
+        self._calls[attempt] = Call(attempt, number, at, seq=self.seq)
+
+    def originate_answered(self, attempt: str, at: float) -> list[Effect]:
+        self.seq += 1
+        call = self._touch(attempt)
+        if call is None:
+            return []
+        call.originating, call.answered = False, True
+        if call.gone and call.phase is Phase.DIALING:
+            return self._settle(call, EventKind.NO_ANSWER, at)
+        return []
+
+    def originate_failed(self, attempt: str, reason: int | None, at: float) -> list[Effect]:
+        """Asterisk's failed OriginateResponse, once the dialplan had its chance to say why."""
+        self.seq += 1
+        call = self._touch(attempt)
+        if call is None:
+            return []
+        call.originating = False
+        if call.phase is not Phase.DIALING:
+            return []
+        return self._settle(call, originate_reason_kind(reason), at)
+
+    def originate_refused(self, attempt: str, at: float) -> list[Effect]:
+        """Not sent (AMI down) or refused by Asterisk: nobody was called."""
+        self.seq += 1
+        call = self._touch(attempt)
+        if call is None or call.phase is not Phase.DIALING:
+            return []
+        return self._settle(call, EventKind.FAILED, at)
+
+    def not_a_number(self, attempt: str, at: float) -> list[Effect]:
+        """The number cannot be dialled at all (it was never sent to Asterisk)."""
+        self.seq += 1
+        call = self._touch(attempt)
+        if call is None or call.phase is not Phase.DIALING:
+            return []
+        return self._settle(call, EventKind.INVALID, at)
+
+    def originate_unknown(self, attempt: str) -> None:
+        """Sent, but the answer was lost (disconnect, time-out): reconciliation decides."""
+        self.seq += 1
+        call = self._touch(attempt)
+        if call is not None:
+            call.originating = False
+
+    # -- signals from Asterisk ---------------------------------------------------------------
+
+    def signal(self, signal: Signal, at: float) -> list[Effect]:
+        self.seq += 1
+        match signal:
+            case Verdict():
+                return self._verdict(signal, at)
+            case DialFailed():
+                call = self._touch(signal.attempt_id)
+                if call is None or call.phase is not Phase.DIALING:
+                    return []
+                return self._settle(call, dial_status_kind(signal.dial_status), at)
+            case Bridged():
+                return self._bridged(signal.attempt_id, signal.station, at)
+            case Abandoned():
+                call = self._touch(signal.attempt_id)
+                if call is None or call.phase is Phase.BRIDGED:
+                    return []
+                return self._settle(call, EventKind.ABANDONED, at)
+            case StationAbsent():
+                return self._absent(signal.attempt_id, signal.station, at)
+            case CallLeft():
+                return self._left(signal.attempt_id, at)
+            case StationJoined():
+                return self._joined(signal.station, at)
+            case StationLeft():
+                return self._station_left(signal.station, at)
+            case StationKey():
+                return self._key(signal.station, signal.key, at)
+        return []
+
+    def _verdict(self, signal: Verdict, at: float) -> list[Effect]:
+        call = self._touch(signal.attempt_id)
+        if call is None or call.phase is not Phase.DIALING:
+            return []
+        call.answered, call.channel = True, signal.channel
+        kind = verdict_kind(signal.status)
+        if kind is not EventKind.ANSWERED_HUMAN:
+            return self._settle(call, kind, at)
+        call.phase = Phase.WAITING
+        self._waiting.append(call.attempt_id)
+        return [TelephonyEvent(kind, at, call.attempt_id), *self._assign()]
+
+    def _bridged(self, attempt: str, station: str, at: float) -> list[Effect]:
+        call = self._touch(attempt)
+        if call is None or call.phase is Phase.BRIDGED:
+            return []
+        self._mark_station(station)
+        accepted, displaced = self.stations.take(station, attempt)
+        if not accepted:
+            log.warning("attempt %s joined station %s, which has a call already", attempt, station)
+        if attempt in self._waiting:
+            self._waiting.remove(attempt)
+        if displaced is not None and displaced in self._calls:
+            self._waiting.insert(0, displaced)
+        call.phase = Phase.BRIDGED
+        return [TelephonyEvent(EventKind.BRIDGED, at, attempt, station), *self._assign()]
+
+    def _absent(self, attempt: str, station: str, at: float) -> list[Effect]:
+        # The dialplan found no handset in that bridge: the pool was wrong about it.
+        effects = self._station_left(station, at)
+        call = self._calls.get(attempt)
+        waiting = call is not None and call.phase is Phase.WAITING
+        if waiting and attempt not in self._waiting and self.stations.holder(attempt) is None:
+            self._waiting.insert(0, attempt)
+        return effects + self._assign()
+
+    def _left(self, attempt: str, at: float) -> list[Effect]:
+        call = self._touch(attempt)
+        if call is None:
+            return []
+        if call.phase is Phase.BRIDGED:
+            return self._settle(call, EventKind.HUNG_UP, at)
+        if call.phase is Phase.WAITING:
+            return self._settle(call, EventKind.ABANDONED, at)
+        if call.answered:
+            return self._settle(call, EventKind.NO_ANSWER, at)
+        # Also the end of a failed dial: wait for the dialplan's or the Originate's reason.
+        call.gone = True
+        return []
+
+    # -- stations ----------------------------------------------------------------------------
+
+    def _joined(self, station: str, at: float) -> list[Effect]:
+        self._mark_station(station)
+        if not self.stations.join(station, at):
+            return []
+        return [TelephonyEvent(EventKind.STATION_READY, at, station=station), *self._assign()]
+
+    def _station_left(self, station: str, at: float) -> list[Effect]:
+        self._mark_station(station)
+        was_present, held, bridged = self.stations.leave(station)
+        if not was_present:
+            return []
+        effects: list[Effect] = []
+        call = self._calls.get(held) if held is not None else None
+        if call is not None and bridged:
+            # Its bridge lets the voter out when the station leaves: the call is over.
+            effects += self._settle(call, EventKind.HUNG_UP, at, station=station)
+        elif call is not None and call.phase is Phase.WAITING:
+            self._waiting.insert(0, call.attempt_id)
+        effects.append(TelephonyEvent(EventKind.STATION_LOGGED_OUT, at, station=station))
+        return effects + self._assign()
+
+    def _key(self, station: str, key: str, at: float) -> list[Effect]:
+        if key == READY_KEY:
+            return self.station_mode(station, True, at)
+        if not self.stations.allowed(station):
+            return []
+        state = self.stations.get(station)
+        last = state.last_call if state is not None else None
+        return [TelephonyEvent(EventKind.STATION_KEY, at, last, station, detail=key)]
+
+    def station_mode(self, station: str, ready: bool, at: float) -> list[Effect]:
+        """The volunteer is ready (screen, *0) or paused (screen)."""
+        self.seq += 1
+        self._mark_station(station)
+        if not self.stations.set_available(station, ready, at):
+            return []
+        kind = EventKind.STATION_READY if ready else EventKind.STATION_PAUSED
+        return [TelephonyEvent(kind, at, station=station), *self._assign()]
+
+    def setvar_failed(self, attempt: str, station: str, at: float) -> list[Effect]:
+        """The Setvar naming `station` did not reach the call: free the station again."""
+        self.seq += 1
+        call = self._calls.get(attempt)
+        if call is None or call.phase is not Phase.WAITING:
+            return []
+        if self.stations.holder(attempt) == station:
+            self.stations.release(station, attempt)
+        return self._assign()
+
+    # -- reconciliation ----------------------------------------------------------------------
+
+    def reconcile(self, live: LiveView, asked: int, at: float) -> list[Effect]:
+        """Settle calls and stations from what Asterisk reported when `seq` was `asked`.
+
+        Calls still waiting for their Originate's answer, and anything that changed
+        after the question was asked, are left to the events."""
+        self.seq += 1
+        effects: list[Effect] = []
+        # Name stations once everything is settled, not to calls about to be found lost.
+        self._holding = True
+        try:
+            effects += self._reconcile(live, asked, at)
+        finally:
+            self._holding = False
+        return effects + self._assign()
+
+    def _reconcile(self, live: LiveView, asked: int, at: float) -> list[Effect]:
+        effects: list[Effect] = []
+        for call in list(self._calls.values()):
+            if call.originating or call.seq > asked:
+                continue
+            if call.attempt_id not in live.attempts:
+                station = self.stations.holder(call.attempt_id)
+                bridged = call.phase is Phase.BRIDGED
+                effects += self._settle(
+                    call, EventKind.LOST, at, station=station if bridged else None
+                )
+                continue
+            in_bridge = live.attempts[call.attempt_id]
+            if in_bridge is not None and call.phase is not Phase.BRIDGED:
+                effects += self._bridged(call.attempt_id, in_bridge, at)
+        for station, state in self.stations:
+            if self._station_seq.get(station, 0) > asked:
+                continue
+            if state.present and station not in live.stations:
+                effects += self._station_left(station, at)
+        for station in sorted(live.stations - self.stations.present()):
+            if self._station_seq.get(station, 0) <= asked:
+                effects += self._joined(station, at)
+        return effects
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _touch(self, attempt: str) -> Call | None:
+        call = self._calls.get(attempt)
+        if call is not None:
+            call.seq = self.seq
+        return call
+
+    def _mark_station(self, station: str) -> None:
+        self._station_seq[station] = self.seq
+
+    def _settle(
+        self, call: Call, kind: EventKind, at: float, *, station: str | None = None
+    ) -> list[Effect]:
+        """The call's final event; its station (if any) is freed, or goes to wrap-up."""
+        del self._calls[call.attempt_id]
+        if call.attempt_id in self._waiting:
+            self._waiting.remove(call.attempt_id)
+        held = self.stations.holder(call.attempt_id)
+        if held is not None:
+            if call.phase is Phase.BRIDGED:
+                self.stations.hang_up(held, call.attempt_id)
+                station = station or held
+            else:
+                self.stations.release(held, call.attempt_id)
+        if kind is not EventKind.HUNG_UP and kind is not EventKind.LOST:
+            station = None
+        return [TelephonyEvent(kind, at, call.attempt_id, station), *self._assign()]
+
+    def _assign(self) -> list[Effect]:
+        """Give free stations to the people waiting, first come first."""
+        effects: list[Effect] = []
+        if self._holding:
+            return effects
+        for attempt in list(self._waiting):
+            call = self._calls.get(attempt)
+            if call is None or call.phase is not Phase.WAITING:
+                self._waiting.remove(attempt)
+                continue
+            station = self.stations.pick(attempt)
+            if station is None:
+                break
+            self._waiting.remove(attempt)
+            effects.append(SetStation(attempt, call.channel, station))
+        return effects
