@@ -22,7 +22,7 @@ from phonebank.followup.email_service import apply_unsubscribe
 from phonebank.followup.errors import TokenError
 from phonebank.followup.tokens import Unsubscribe, verify_token
 from phonebank.web.app import Feature, render
-from phonebank.web.security import public
+from phonebank.web.security import public, public_by_token
 
 
 @dataclass(frozen=True)
@@ -66,8 +66,10 @@ async def confirm_page(request: web.Request) -> web.Response:
     return response
 
 
-@public
+@public_by_token
 async def unsubscribe(request: web.Request) -> web.Response:
+    # Both the confirmation page's form and a mail provider's one-click POST
+    # (RFC 8058, body "List-Unsubscribe=One-Click") land here; the token decides.
     token = request.match_info["token"]
     try:
         address = await asyncio.to_thread(request.app[UNSUBSCRIBE].apply, token)

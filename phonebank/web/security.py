@@ -50,6 +50,18 @@ def public(handler: H) -> H:
     return handler
 
 
+def public_by_token(handler: H) -> H:
+    """Public, and authenticated by a signed token in its URL instead of a CSRF token.
+
+    For links sent out of the site (an e-mail's unsubscribe link): the mail provider's
+    one-click POST (RFC 8058) cannot carry our CSRF token, and a cross-site attacker
+    cannot forge the URL's token. The handler must check that token itself.
+    """
+    handler.__access__ = PUBLIC  # type: ignore[attr-defined]
+    handler.__token_checked__ = True  # type: ignore[attr-defined]
+    return handler
+
+
 def requires(role: str) -> Callable[[H], H]:
     """Allow users whose role is `role` or higher."""
     if role not in _RANK:
@@ -111,7 +123,8 @@ async def security_middleware(request: web.Request, handler: Handler) -> web.Str
     access = _access_of(request, handler)
     if access is None:
         raise web.HTTPForbidden(text="this page declares no access rule")
-    if request.method in _UNSAFE_METHODS:
+    token_checked = getattr(handler, "__token_checked__", False) is True
+    if request.method in _UNSAFE_METHODS and not token_checked:
         token = request.headers.get("X-CSRF-Token")
         if token is None and request.content_type in (
             "application/x-www-form-urlencoded",
