@@ -29,6 +29,9 @@ from phonebank.asterisk.state import ami_credentials
 from phonebank.config import Config
 from phonebank.db.engine import make_engine, mask_url, session_factory, writer_session_factory
 from phonebank.db.migrate import upgrade
+from phonebank.followup import routes as followup_routes
+from phonebank.followup.routes import UnsubscribeService
+from phonebank.followup.workers import followup_workers
 from phonebank.health import routes as health_routes
 from phonebank.health.service import HealthService
 from phonebank.metrics import routes as metrics_routes
@@ -109,6 +112,8 @@ async def running_service(
                 key = load_or_create_secret(
                     config.web.secret_key, config.paths.data_dir / "web-secret"
                 )
+                # The same key signs the unsubscribe links of the e-mails.
+                unsubscribe = UnsubscribeService(writer_session_factory(engine), key, clock)
                 app = create_app(
                     secret_key=key,
                     clock=clock,
@@ -116,10 +121,14 @@ async def running_service(
                         health_routes.setup(health),
                         account_routes.setup(accounts),
                         metrics_routes.setup(metrics, allowed),
+                        followup_routes.setup(unsubscribe),
                     ],
                     secure_cookies=config.web.secure_cookies,
                 )
-                async with _serving(app, config.web.host, config.web.port):
+                async with (
+                    followup_workers(config, engine, clock),
+                    _serving(app, config.web.host, config.web.port),
+                ):
                     yield Running(
                         url=f"http://{_display_host(config.web.host)}:{config.web.port}/",
                         database_url=mask_url(database_url),
