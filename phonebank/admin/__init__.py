@@ -1,0 +1,1 @@
+"""The admin and supervisor screens: campaigns, users and codes, stations, lists, reports."""

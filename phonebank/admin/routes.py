@@ -1,0 +1,58 @@
+"""The admin area's routes: `setup(...)` is the Feature the composition root installs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from aiohttp import web
+from sqlalchemy import Engine
+
+from phonebank.admin import (
+    campaign_media,
+    campaigns,
+    dispositions,
+)
+from phonebank.admin.http import ADMIN, AdminParts, Hasher, page
+from phonebank.admin.recordings import RecordingStore
+from phonebank.db.engine import session_factory, writer_session_factory
+from phonebank.web.app import Feature
+from phonebank.web.security import requires
+
+
+@requires("supervisor")
+async def overview(request: web.Request) -> web.Response:
+    return page(request, "admin/index.html", {})
+
+
+def setup(
+    *,
+    engine: Engine,
+    clock: Callable[[], float],
+    hasher: Hasher,
+    recordings: RecordingStore,
+    work_dir: Path,
+) -> Feature:
+    """The admin and supervisor screens under /admin.
+
+    `recordings` says where campaign recordings are written and how Asterisk sees
+    that folder; `work_dir` holds uploaded lists and reject reports for a while.
+    """
+    admin = AdminParts(
+        engine=engine,
+        readers=session_factory(engine),
+        writers=writer_session_factory(engine),
+        clock=clock,
+        hasher=hasher,
+        recordings=recordings,
+        work_dir=work_dir,
+    )
+
+    def install(app: web.Application) -> None:
+        app[ADMIN] = admin
+        router = app.router
+        router.add_get("/admin", overview, name="admin")
+        for area in (campaigns, campaign_media, dispositions):
+            area.install(router)
+
+    return install
