@@ -174,6 +174,8 @@ class AmiTelephony:
 
     async def _dial(self, attempt: str, number: str, settings: CallSettings) -> None:
         request = originate_request(attempt, number, settings)
+        # Counted as sent unless the client says it never left (AmiNotConnected).
+        self.originates_sent += 1
         try:
             result = await self.client.originate(
                 request.channel,
@@ -184,19 +186,17 @@ class AmiTelephony:
                 action_id=f"phonebank-originate-{attempt}-{uuid.uuid4().hex[:8]}",
             )
         except (AmiNotConnected, AmiActionError) as exc:
-            if isinstance(exc, AmiActionError):  # sent, and refused
-                self.originates_sent += 1
+            if isinstance(exc, AmiNotConnected):
+                self.originates_sent -= 1
             log.warning("call %s not placed: %s", attempt, exc)
             self._apply(self.book.originate_refused(attempt, self._clock()))
             return
         except (AmiDisconnected, AmiTimeout, AmiError) as exc:
-            self.originates_sent += 1
             log.warning("call %s: outcome unknown (%s); reconciling", attempt, exc)
             self.book.originate_unknown(attempt)
             if self.client.connected:
                 self._spawn(self.reconcile(), "reconcile")
             return
-        self.originates_sent += 1
         if result.success:
             self._apply(self.book.originate_answered(attempt, self._clock()))
             return
