@@ -8,8 +8,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Root is needed for apt-get and for the chrooted Asterisk; use sudo when not root.
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# chromium: the browser tests drive Debian's Chromium (Playwright's download is not used).
 SYSTEM_PACKAGES := debootstrap debian-archive-keyring postgresql sip-tester espeak-ng sox \
-                   python3-venv python3-dev gcc ca-certificates procps util-linux
+                   python3-venv python3-dev gcc ca-certificates procps util-linux chromium
 PYTEST_ARGS ?=
 
 .PHONY: demo test check lint typecheck system-deps venv sandbox translations clean help

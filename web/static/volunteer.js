@@ -10,7 +10,8 @@
   const T = JSON.parse(document.getElementById("strings").textContent);
   const page = root.dataset.page;
   const csrf = root.dataset.csrf;
-  const lang = root.dataset.lang || "fr";
+  // Dates in the page's language, on a 24-hour clock as the phone bank speaks.
+  const lang = root.dataset.lang === "en" ? "en-GB" : "fr-FR";
   const userId = root.dataset.user;
   const OUTBOX = `phonebank.outbox.${userId}`;
   const CURRENT = `phonebank.card.${userId}`;
@@ -130,7 +131,7 @@
   }
 
   function formatIn(date, tz) {
-    return new Intl.DateTimeFormat(lang, { timeZone: tz, weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" }).format(date);
+    return new Intl.DateTimeFormat(lang, { timeZone: tz, weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(date);
   }
 
   const myZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
