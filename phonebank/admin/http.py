@@ -78,8 +78,12 @@ async def form(request: web.Request) -> MultiDictProxy[str | bytes | bytearray |
 
 
 def fields(submitted: Mapping[str, object]) -> dict[str, str]:
-    """The text fields of a form (files left out), stripped."""
-    return {k: v.strip() for k, v in submitted.items() if isinstance(v, str)}
+    """The text fields of a form (files left out), stripped except passwords."""
+    return {
+        k: v if k.startswith("password") else v.strip()
+        for k, v in submitted.items()
+        if isinstance(v, str)
+    }
 
 
 def actor(request: web.Request) -> str:

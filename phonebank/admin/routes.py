@@ -11,7 +11,10 @@ from sqlalchemy import Engine
 from phonebank.admin import (
     campaign_media,
     campaigns,
+    codes,
     dispositions,
+    stations,
+    users,
 )
 from phonebank.admin.http import ADMIN, AdminParts, Hasher, page
 from phonebank.admin.recordings import RecordingStore
@@ -52,7 +55,7 @@ def setup(
         app[ADMIN] = admin
         router = app.router
         router.add_get("/admin", overview, name="admin")
-        for area in (campaigns, campaign_media, dispositions):
+        for area in (campaigns, campaign_media, dispositions, users, codes, stations):
             area.install(router)
 
     return install

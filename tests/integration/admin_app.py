@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from phonebank.db.enums import Language, Role
 from phonebank.db.users import create_user
 from phonebank.security.passwords import PasswordHasher
 from phonebank.web.app import Feature, create_app
-from phonebank.web.sessions import SESSION_COOKIE, encode_session, new_session
+from phonebank.web.sessions import SESSION_COOKIE, csrf_token, encode_session, new_session
 
 KEY = b"k" * 32
 NOW = 1_800_000_000.0  # 2027-01-15
@@ -43,6 +43,7 @@ class AdminWorld:
     users: dict[str, int]
     work_dir: Path
     recordings: RecordingStore
+    token: str = ""
 
     def act_as(self, role: str | None) -> None:
         """Send the next requests as this role's account (None: a stranger)."""
@@ -51,6 +52,7 @@ class AdminWorld:
         user = self.users.get(role or "", 0)
         session = new_session(NOW, user, role or "", "en", f"{role or 'nobody'}-name")
         jar.update_cookies({SESSION_COOKIE: encode_session(KEY, session)})
+        self.token = csrf_token(KEY, session)
 
     async def csrf(self, path: str = "/admin") -> str:
         page = await (await self.client.get(path)).text()
@@ -86,8 +88,9 @@ def make_users(engine: Engine) -> dict[str, int]:
 
 @contextlib.asynccontextmanager
 async def admin_world(
-    url: str, tmp_path: Path, extra: list[Feature] | None = None
+    url: str, tmp_path: Path, extra: Callable[[Engine], list[Feature]] | None = None
 ) -> AsyncIterator[AdminWorld]:
+    """The admin feature (and the features `extra` builds on the same engine)."""
     engine = make_engine(url)
     users = make_users(engine)
     recordings = RecordingStore(tmp_path / "sounds", "/var/lib/asterisk/sounds/phonebank")
@@ -98,7 +101,9 @@ async def admin_world(
         recordings=recordings,
         work_dir=tmp_path / "admin-work",
     )
-    app = create_app(secret_key=KEY, clock=lambda: NOW, features=[feature, *(extra or [])])
+    app = create_app(
+        secret_key=KEY, clock=lambda: NOW, features=[feature, *(extra(engine) if extra else [])]
+    )
     try:
         async with TestClient(TestServer(app), headers={"Accept-Language": "en"}) as client:
             world = AdminWorld(client, engine, users, tmp_path / "admin-work", recordings)

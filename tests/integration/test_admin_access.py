@@ -1,0 +1,162 @@
+"""Every route of the app × every role: strangers are sent to the login page (or get
+401), lower roles get 403, the right roles get through.
+
+The routes are read from `app.router`, so a route added later without an entry in
+EXPECTED fails here until someone decides who may use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.web_urldispatcher import StaticResource
+from sqlalchemy import Engine
+
+from phonebank.accounts import routes as account_routes
+from phonebank.accounts.repo import SqlAccountRepo
+from phonebank.accounts.service import AccountService
+from phonebank.db.engine import session_factory
+from phonebank.db.models import AccessCode, Campaign, Station
+from phonebank.health import routes as health_routes
+from phonebank.health.service import HealthService
+from phonebank.web.app import Feature
+from phonebank.web.security import ROLES, role_allows
+from tests.integration.admin_app import FAST_HASHER, NOW, AdminWorld, admin_world
+
+PUBLIC = "public"
+# Route (as registered) → the lowest role that may use it.
+EXPECTED: dict[str, str] = {
+    "/healthz": PUBLIC,
+    "/login": PUBLIC,
+    "/login/code": PUBLIC,
+    "/logout": "volunteer",
+    "/": "volunteer",
+    "/admin": "supervisor",
+    "/admin/campaigns": "admin",
+    "/admin/campaigns/new": "admin",
+    "/admin/campaigns/{campaign_id}": "admin",
+    "/admin/campaigns/{campaign_id}/status": "admin",
+    "/admin/campaigns/{campaign_id}/recordings/{kind}": "admin",
+    "/admin/campaigns/{campaign_id}/recordings/{kind}/clear": "admin",
+    "/admin/campaigns/{campaign_id}/recordings/{kind}.wav": "admin",
+    "/admin/campaigns/{campaign_id}/dispositions": "admin",
+    "/admin/campaigns/{campaign_id}/dispositions/new": "admin",
+    "/admin/users": "admin",
+    "/admin/users/new": "admin",
+    "/admin/users/{user_id}": "admin",
+    "/admin/users/{user_id}/password": "admin",
+    "/admin/codes": "supervisor",
+    "/admin/codes/{code_id}/revoke": "supervisor",
+    "/admin/stations": "admin",
+    "/admin/stations/new": "admin",
+    "/admin/stations/{station_id}": "admin",
+}
+
+
+class _Link:
+    connected = True
+
+
+def _other_features(engine: Engine) -> list[Feature]:
+    accounts = AccountService(SqlAccountRepo(session_factory(engine)), FAST_HASHER, lambda: NOW)
+    health = HealthService(lambda: None, _Link(), lambda: NOW)
+    return [health_routes.setup(health), account_routes.setup(accounts)]
+
+
+@pytest.fixture
+async def world(migrated_url: str, tmp_path: Path) -> AsyncIterator[AdminWorld]:
+    async with admin_world(migrated_url, tmp_path, extra=_other_features) as built:
+        yield built
+
+
+def _samples(world: AdminWorld) -> dict[str, str]:
+    """A real object for each route parameter, so handlers get past their lookups."""
+    with session_factory(world.engine).begin() as session:
+        campaign = Campaign(name="Access test")
+        station = Station(number="7", channel="DAHDI/7")
+        start = datetime.fromtimestamp(NOW, UTC)
+        code = AccessCode(code="K7QF2M9P", valid_from=start, valid_until=start + timedelta(hours=1))
+        session.add_all([campaign, station, code])
+        session.flush()
+        return {
+            "campaign_id": str(campaign.id),
+            "station_id": str(station.id),
+            "code_id": str(code.id),
+            "user_id": str(world.users["volunteer"]),
+            "kind": "safe_harbor",
+        }
+
+
+def _routes(app: web.Application) -> list[tuple[str, str, web.AbstractRoute]]:
+    found = []
+    for route in app.router.routes():
+        if isinstance(route.resource, StaticResource) or route.method == "HEAD":
+            continue
+        assert route.resource is not None
+        found.append((route.method, route.resource.canonical, route))
+    return found
+
+
+def _url(canonical: str, samples: dict[str, str]) -> str:
+    url = canonical
+    for name, value in samples.items():
+        url = url.replace("{" + name + "}", value)
+    assert "{" not in url, f"no sample value for a parameter of {canonical}"
+    return url
+
+
+async def _call(world: AdminWorld, method: str, url: str) -> web.StreamResponse:
+    if method == "GET":
+        return await world.client.get(url, allow_redirects=False)
+    return await world.client.post(url, data={"csrf_token": world.token}, allow_redirects=False)
+
+
+async def test_every_route_for_every_role(world: AdminWorld) -> None:
+    app = world.client.app
+    assert app is not None
+    samples = _samples(world)
+    routes = _routes(app)
+    unknown = sorted({c for _m, c, _r in routes} - set(EXPECTED))
+    assert unknown == [], "decide who may use these routes and add them to EXPECTED"
+    for method, canonical, route in routes:
+        assert getattr(route.handler, "__access__", None) is not None, canonical
+        url = _url(canonical, samples)
+        needed = EXPECTED[canonical]
+        for role in (None, *ROLES):
+            world.act_as(role)
+            response = await _call(world, method, url)
+            where = f"{method} {url} as {role}"
+            if needed == PUBLIC:
+                # A login with no name or password is refused (401) by the page itself.
+                assert response.status != 403 and response.status < 500, where
+            elif role is None:
+                if method == "GET":
+                    assert response.status in (302, 303), where
+                    assert response.headers["Location"].startswith("/login?next="), where
+                else:
+                    assert response.status == 401, where
+            elif not role_allows(role, needed):
+                assert response.status == 403, where
+            else:
+                assert response.status not in (401, 403), where
+                assert response.status < 500, where
+
+
+async def test_a_stranger_asking_for_admin_goes_to_the_login_page(world: AdminWorld) -> None:
+    world.act_as(None)
+    page = await world.client.get("/admin", allow_redirects=False)
+    assert page.status == 303 and page.headers["Location"] == "/login?next=/admin"
+    api = await world.client.get(
+        "/admin/campaigns", headers={"Accept": "application/json"}, allow_redirects=False
+    )
+    assert api.status == 401
+
+
+async def test_posts_without_the_csrf_token_are_refused(world: AdminWorld) -> None:
+    for path in ("/admin/campaigns/new", "/admin/users/new", "/admin/codes"):
+        response = await world.client.post(path, data={"name": "x"}, allow_redirects=False)
+        assert response.status == 403, path
