@@ -48,9 +48,11 @@ from phonebank.dialer import ledger
 from phonebank.dialer.accounting import AbandonReport, abandon_report
 from phonebank.dialer.campaign import CampaignConfig
 from phonebank.dialer.engine import DialerEngine, PlannedCall
-from phonebank.dialer.pacing import PhonebankPacer
+from phonebank.dialer.floor import FloorSnapshot
+from phonebank.dialer.pacing import PhonebankPacer, Policy, progressive_calls
 from phonebank.dialer.recycle import CallableAt
 from phonebank.dialer.repo import heartbeat, register_engine
+from phonebank.dialer.stats import FloorStats
 from phonebank.dialer.telephony import EventKind, Telephony, TelephonyEvent
 from phonebank.dialer.writer import LedgerWriter
 from phonebank.live.bus import CallEnded, CallPop, LiveBus, StationMode, StationReport
@@ -84,6 +86,26 @@ class RunnerSettings:
     drain_seconds: float = 35.0
 
 
+class FloorPacer:
+    """The `phonebank` pacer, never placing fewer calls than progressive would.
+
+    A call per ready volunteer beyond the lines already up cannot be abandoned,
+    yet the pacer's approximations can price it above a small floor's aim: with
+    one or two volunteers it would otherwise place nothing at all.
+    """
+
+    name = "phonebank"
+
+    def __init__(self, pacer: Policy | None = None) -> None:
+        self.pacer = pacer or PhonebankPacer()
+
+    def decide(self, snapshot: FloorSnapshot, stats: FloorStats, now: float) -> int:
+        calls = self.pacer.decide(snapshot, stats, now)
+        if snapshot.settings.mode is DialMode.PREDICTIVE:
+            calls = max(calls, progressive_calls(snapshot))
+        return calls
+
+
 def default_engine(
     campaign: CampaignConfig,
     telephony: Telephony,
@@ -92,7 +114,7 @@ def default_engine(
 ) -> DialerEngine:
     return DialerEngine(
         settings=campaign.settings,
-        policy=PhonebankPacer(),
+        policy=FloorPacer(),
         telephony=telephony,
         next_call=next_call,
         now=now,

@@ -88,7 +88,10 @@ class LedgerWriter:
         if self._thread.is_alive():
             self._stopping.set()  # an outage outlived the timeout: stop retrying
             self._thread.join(5.0)
-        left = self._queue.qsize()
+        left = 0
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            left += item is not None and item[0] is not None
         if left:
             log.error("dialer ledger stopped with %d writes not done (database unreachable)", left)
         self._thread = None

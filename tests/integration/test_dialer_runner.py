@@ -12,10 +12,12 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from phonebank.db import session_factory
+from phonebank.db import make_engine, session_factory, upgrade
 from phonebank.db.engine import writer_session_factory
 from phonebank.db.enums import (
     AttemptResult,
@@ -40,6 +42,7 @@ from phonebank.db.models.dialer import DialerEngine as EngineRow
 from phonebank.dialer.accounting import abandon_report
 from phonebank.dialer.campaign import CampaignConfig, active_campaigns
 from phonebank.dialer.ledger import settle_after_outcome
+from phonebank.dialer.repo import register_engine
 from phonebank.dialer.runner import CampaignRunner, RunnerSettings
 from phonebank.dialer.scenario import default_scenario_dict, parse_scenario
 from phonebank.dialer.sim import SimulatedFloor
@@ -322,3 +325,229 @@ async def test_a_simulated_hour_keeps_every_rule(migrated_engine: Engine) -> Non
     assert not claimed  # every outcome recorded, every prepared call handed back
     assert LeadStatus.EXCLUDED in statuses  # do-not-call leads closed at claim time
     assert not engines  # a clean stop unregisters
+
+
+def silence(_event: object) -> None:
+    """The listener of a process that died: its events go nowhere."""
+
+
+async def test_a_crashed_runner_is_settled_by_the_next_one(migrated_engine: Engine) -> None:
+    rng = random.Random(8)
+    with session_factory(migrated_engine).begin() as session:
+        plan = build(session, 200, rng)
+    with session_factory(migrated_engine)() as session:
+        (config,) = active_campaigns(session)
+    bus = LiveBus()
+    floor = floor_for(agents=4, seed=3)
+    old_writer = LedgerWriter(writer_session_factory(migrated_engine))
+    old = make_runner(config, floor, old_writer, bus, "engine-old")
+    volunteers = Volunteers(bus, old_writer, plan, rng)
+    await old.start(stations=tuple(floor.stations))
+    await drive([(old, floor)], T0 + 600, [volunteers])
+    # The process dies mid-run: no more heartbeats, events or writes.
+    await old.settle()
+    old_writer.close()
+    floor.set_listener(silence)
+    in_flight = set(old._live)
+    assert in_flight, "the crash should leave calls in flight"
+    before = {r.id: (r.state, r.result, r.ended_at) for r in attempts(migrated_engine)}
+    floor.advance(T0 + 600 + 61)
+
+    writer = LedgerWriter(writer_session_factory(migrated_engine))
+    volunteers.writer = writer
+    new = make_runner(config, floor, writer, bus, "engine-new")
+    try:
+        await new.start(stations=tuple(floor.stations))
+        with session_factory(migrated_engine)() as session:
+            held = session.scalars(
+                select(CallListEntry).where(CallListEntry.claimed_by == "engine-old")
+            ).all()
+            engines = [e.engine_id for e in session.scalars(select(EngineRow))]
+        assert not held and engines == ["engine-new"]
+        await drive([(new, floor)], T0 + 1800, [volunteers])
+        await wind_down([(new, floor)], [volunteers])
+    finally:
+        writer.close()
+    rows = check_record(migrated_engine, plan, [floor])
+    after = {r.id: r for r in rows}
+    # Nothing recorded before the crash is lost or rewritten; what was in flight ended.
+    assert set(before) <= set(after)
+    for attempt_id, (state, result, ended_at) in before.items():
+        row = after[attempt_id]
+        if state is AttemptState.ENDED:
+            assert (row.state, row.result, row.ended_at) == (state, result, ended_at)
+        else:
+            assert row.state is AttemptState.ENDED and row.result is not None
+    for attempt in in_flight:
+        row = after[int(attempt)]
+        assert row.engine_id == "engine-old"
+        assert row.ended_at is not None and row.ended_at >= START + timedelta(seconds=661)
+    assert {r.engine_id for r in rows} == {"engine-old", "engine-new"}
+
+
+@pytest.mark.postgres
+async def test_two_runners_on_one_postgres_never_share_a_lead(fresh_database_url: str) -> None:
+    upgrade(fresh_database_url)
+    engine = make_engine(fresh_database_url)
+    rng = random.Random(21)
+    with session_factory(engine).begin() as session:
+        plan = build(session, 250, rng)
+    with session_factory(engine)() as session:
+        (config,) = active_campaigns(session)
+    bus = LiveBus()
+    writers = [LedgerWriter(writer_session_factory(engine)) for _ in range(2)]
+    floors = [floor_for(agents=4, seed=s) for s in (1, 2)]
+    runners = [make_runner(config, floors[i], writers[i], bus, f"office-{i}") for i in range(2)]
+    volunteers = Volunteers(bus, writers[0], plan, rng)
+    pairs = list(zip(runners, floors, strict=True))
+    try:
+        for runner, floor in pairs:
+            await runner.start(stations=tuple(floor.stations))
+        await drive(pairs, T0 + 1800, [volunteers])
+        await wind_down(pairs, [volunteers])
+    finally:
+        for writer in writers:
+            writer.close()
+    rows = check_record(engine, plan, floors)
+    by_engine = defaultdict(set)
+    for row in rows:
+        if row.started_at is not None:
+            by_engine[row.engine_id].add(row.call_list_entry_id)
+    assert by_engine["office-0"] and by_engine["office-1"]  # both really dialled
+    engine.dispose()
+
+
+def test_ledger_settles_leads_by_the_rules(migrated_engine: Engine) -> None:
+    from phonebank.dialer import ledger
+
+    writers = writer_session_factory(migrated_engine)
+    with writers.begin() as session:
+        plan = build(session, 6, random.Random(1))
+        # Every lead callable here.
+        session.execute(PhoneNumber.__table__.update().values(time_zone=OPEN, do_not_call=False))
+        session.execute(DoNotCallEntry.__table__.delete())
+        register_engine(session, "e1", START)
+    now = START
+
+    def prepare(count: int) -> list[ledger.PreparedCall]:
+        with writers.begin() as session:
+            return ledger.prepare_calls(
+                session, engine_id="e1", campaign_id=plan.campaign_id, limit=count, now=now,
+                callable_at=lambda tz, when: True,
+            )  # fmt: skip
+
+    calls = prepare(6)
+    assert len(calls) == 6
+    failed, busy, never, callback, foreign, unused = calls
+    with writers.begin() as session:
+        for call in calls[:5]:
+            ledger.mark_dialing(session, call.attempt_id, now)
+        ledger.record_event(session, attempt_id=failed.attempt_id, kind="failed", at=now)
+        ledger.record_event(session, attempt_id=busy.attempt_id, kind="busy", at=now)
+        ledger.record_event(session, attempt_id=busy.attempt_id, kind="no_answer", at=now)
+        for call in (never, callback, foreign):
+            ledger.record_event(session, attempt_id=call.attempt_id, kind="answered_human", at=now)
+            ledger.record_event(session, attempt_id=call.attempt_id, kind="bridged", at=now,
+                                station="s1", user_id=None)  # fmt: skip
+            ledger.record_event(session, attempt_id=call.attempt_id, kind="hung_up", at=now)
+        ledger.cancel_prepared(session, unused.attempt_id, now)
+        # After a crash, another engine re-claimed this lead before the outcome came.
+        session.execute(
+            CallListEntry.__table__.update()
+            .where(CallListEntry.id == foreign.entry_id)
+            .values(claimed_by="e2")
+        )
+    with writers.begin() as session:
+        disp = {d.code: d for d in session.scalars(select(Disposition))}
+        later = now + timedelta(days=2)
+        assert ledger.settle_after_outcome(
+            session, attempt_id=never.attempt_id, disposition=disp["opposed"], now=now
+        )
+        decision = ledger.settle_after_outcome(
+            session, attempt_id=callback.attempt_id, disposition=disp["undecided"], now=now,
+            callback_at=later,
+        )  # fmt: skip
+        assert decision is not None and decision.next_at == now + timedelta(minutes=5)
+        assert (
+            ledger.settle_after_outcome(
+                session, attempt_id=foreign.attempt_id, disposition=disp["supporter"], now=now
+            )
+            is None
+        )
+    with session_factory(migrated_engine)() as session:
+        entries = {e.id: e for e in session.scalars(select(CallListEntry))}
+        rows = {r.id: r for r in session.scalars(select(CallAttempt))}
+        phones = session.scalars(
+            select(PhoneNumber).where(PhoneNumber.contact_id == entries[never.entry_id].contact_id)
+        ).all()
+    # A failed dial reached nobody: not counted, back a little later.
+    e = entries[failed.entry_id]
+    assert (e.status, e.attempts, e.last_outcome) == (LeadStatus.PENDING, 0, "failed")
+    assert e.next_attempt_at == now + timedelta(minutes=10)
+    assert rows[failed.attempt_id].result is AttemptResult.FAILED
+    # The first ending stands; the lead waits out the campaign's busy delay.
+    assert rows[busy.attempt_id].result is AttemptResult.BUSY
+    e = entries[busy.entry_id]
+    assert (e.status, e.attempts, e.next_attempt_at) == (
+        LeadStatus.PENDING, 1, now + timedelta(minutes=3),
+    )  # fmt: skip
+    assert entries[never.entry_id].status is LeadStatus.EXCLUDED
+    assert phones and not any(p.callable for p in phones)
+    assert entries[callback.entry_id].claimed_by is None
+    assert entries[foreign.entry_id].claimed_by == "e2"  # left to the engine that holds it
+    assert rows[never.attempt_id].bridged_at is not None
+    assert rows[never.attempt_id].state is AttemptState.ENDED
+    assert rows[unused.attempt_id].result is AttemptResult.CANCELLED
+    assert (entries[unused.entry_id].status, entries[unused.entry_id].attempts) == (
+        LeadStatus.PENDING, 0,
+    )  # fmt: skip
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # a shrink would take minutes
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    seed=st.integers(0, 10_000),
+    agents=st.integers(1, 6),
+    human=st.sampled_from([0.1, 0.3, 0.6]),
+    leads=st.integers(20, 120),
+    amd=st.sampled_from([1.0, 0.9]),
+)
+async def test_property_short_runs_keep_every_rule(
+    tmp_path_factory: pytest.TempPathFactory,
+    seed: int,
+    agents: int,
+    human: float,
+    leads: int,
+    amd: float,
+) -> None:
+    url = f"sqlite:///{tmp_path_factory.mktemp('prop') / 'p.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    rng = random.Random(seed)
+    with session_factory(engine).begin() as session:
+        plan = build(session, leads, rng)
+    with session_factory(engine)() as session:
+        (config,) = active_campaigns(session)
+    raw = default_scenario_dict(agents, human, hours=10.0)
+    raw["amd_accuracy"] = amd
+    floor = RecordingFloor(parse_scenario(raw), random.Random(seed), T0 + 36000, start=T0)
+    writer = LedgerWriter(writer_session_factory(engine))
+    bus = LiveBus()
+    runner = make_runner(config, floor, writer, bus, "prop")
+    volunteers = Volunteers(bus, writer, plan, rng)
+    try:
+        await runner.start(stations=tuple(floor.stations))
+        await drive([(runner, floor)], T0 + 900, [volunteers])
+        await wind_down([(runner, floor)], [volunteers])
+    finally:
+        writer.close()
+    rows = check_record(engine, plan, [floor])
+    # Abandons on the rows are the floor's, less the humans AMD hung up on (no row
+    # can know them: they are the estimated false positives).
+    assert sum(r.abandoned for r in rows) <= floor.abandoned
+    check_abandons(engine, plan.campaign_id, rows)
+    engine.dispose()
