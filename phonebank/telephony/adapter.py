@@ -149,6 +149,11 @@ class AmiTelephony:
                 await task
 
     @property
+    def dropped_events(self) -> int:
+        """AMI events this consumer fell too far behind to read (each run reconciles)."""
+        return self._events.dropped if self._events is not None else 0
+
+    @property
     def in_flight(self) -> frozenset[str]:
         """Attempts placed and not yet settled."""
         return self.book.in_flight()
