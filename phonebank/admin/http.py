@@ -15,6 +15,7 @@ from multidict import MultiDictProxy
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from phonebank.admin.imports import ImportJobs, Uploads
 from phonebank.admin.messages import NOTICES
 from phonebank.admin.recordings import RecordingStore
 from phonebank.web.app import render
@@ -38,6 +39,8 @@ class AdminParts:
     recordings: RecordingStore
     # Uploaded lists, reject reports and export files waiting to be downloaded.
     work_dir: Path
+    uploads: Uploads
+    jobs: ImportJobs
 
 
 ADMIN = web.AppKey("admin", AdminParts)

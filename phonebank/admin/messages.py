@@ -83,3 +83,20 @@ BAD_CHANNEL = N_("Write DAHDI/ and the port (DAHDI/3), or PJSIP/ and the endpoin
 CHANNEL_TAKEN = N_("Another station uses this channel.")
 BAD_LABEL = N_("No quotes, semicolons, angle brackets, backslashes or line breaks.")
 NOTICES.update({"password": PASSWORD_CHANGED, "revoked": CODE_REVOKED})
+
+NO_PHONE_COLUMN = N_("Choose at least one column that holds phone numbers.")
+UNKNOWN_CAMPAIGN = N_("Choose a campaign.")
+BAD_REGION = N_("Use a two-letter country code such as FR or US.")
+EMPTY_FILE = N_("The file is empty.")
+CHOOSE_FILE = N_("Choose a file.")
+UPLOAD_GONE = N_("This upload is no longer here; upload the file again.")
+LIST_TAKEN = N_("This campaign already has a list with this name.")
+BAD_AGE = N_("Type an age between 0 and 130.")
+AGE_ORDER = N_("The lowest age is above the highest.")
+NO_NUMBERS = N_("Type at least one number.")
+LIST_BUILT = N_("The call list is built.")
+LIST_REFRESHED = N_("The call list is refreshed.")
+NOTICES.update({"built": LIST_BUILT, "refreshed": LIST_REFRESHED})
+NO_PHONE_COLUMN_IN_FILE = N_(
+    "No column of phone numbers was found: name one Téléphone or Phone, or upload a bare list."
+)

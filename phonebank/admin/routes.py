@@ -13,10 +13,13 @@ from phonebank.admin import (
     campaigns,
     codes,
     dispositions,
+    dnc,
+    lists,
     stations,
     users,
 )
 from phonebank.admin.http import ADMIN, AdminParts, Hasher, page
+from phonebank.admin.imports import ImportJobs, Uploads
 from phonebank.admin.recordings import RecordingStore
 from phonebank.db.engine import session_factory, writer_session_factory
 from phonebank.web.app import Feature
@@ -49,13 +52,21 @@ def setup(
         hasher=hasher,
         recordings=recordings,
         work_dir=work_dir,
+        uploads=Uploads(work_dir / "uploads"),
+        jobs=ImportJobs(engine, work_dir / "imports"),
     )
 
     def install(app: web.Application) -> None:
         app[ADMIN] = admin
+
+        async def finish_imports(_app: web.Application) -> None:
+            # An import still running holds a transaction: let it end before exit.
+            await admin.jobs.wait()
+
+        app.on_cleanup.append(finish_imports)
         router = app.router
         router.add_get("/admin", overview, name="admin")
-        for area in (campaigns, campaign_media, dispositions, users, codes, stations):
+        for area in (campaigns, campaign_media, dispositions, users, codes, stations, lists, dnc):
             area.install(router)
 
     return install

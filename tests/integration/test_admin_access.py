@@ -54,6 +54,17 @@ EXPECTED: dict[str, str] = {
     "/admin/stations": "admin",
     "/admin/stations/new": "admin",
     "/admin/stations/{station_id}": "admin",
+    "/admin/lists": "admin",
+    "/admin/lists/upload": "admin",
+    "/admin/lists/uploads/{token}": "admin",
+    "/admin/lists/imports/{job}": "admin",
+    "/admin/lists/imports/{job}/status": "admin",
+    "/admin/lists/imports/{job}/rejects.csv": "admin",
+    "/admin/lists/build": "admin",
+    "/admin/lists/{list_id}/refresh": "admin",
+    "/admin/dnc": "admin",
+    "/admin/dnc/add": "admin",
+    "/admin/dnc/import": "admin",
 }
 
 
@@ -88,6 +99,10 @@ def _samples(world: AdminWorld) -> dict[str, str]:
             "code_id": str(code.id),
             "user_id": str(world.users["volunteer"]),
             "kind": "safe_harbor",
+            # No such upload, job or list: the handler answers 404 once past the role check.
+            "token": "no-such-upload",
+            "job": "no-such-job",
+            "list_id": "999999",
         }
 
 
