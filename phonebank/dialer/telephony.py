@@ -7,13 +7,12 @@ station. `originate` never blocks: the AMI adapter runs one task per dial
 (panoramisk resolves an async Originate only when the call does), the simulator
 schedules the call on its virtual clock.
 
-Mapping to AMI (phonebank/ami/events.py): ANSWERED_* come from the AMD verdict
-variable (VarSet AMDSTATUS) on the answered leg, BUSY / NO_ANSWER / INVALID
-from OriginateResponse reasons (5 busy, 3 no answer, else failed), BRIDGED
-from BridgeEnter of the callee's and a station's channels, ABANDONED from the
-safe-harbor UserEvent of the dialplan, HUNG_UP from Hangup, STATION_* from the
-volunteer's screen or handset codes. The AMI adapter (phonebank/telephony/adapter.py,
-docs/telephony.md) documents its exact mapping; FAILED, LOST, STATION_LOGGED_OUT and
+On Asterisk (phonebank/telephony/adapter.py, docs/telephony.md "The AMI adapter"):
+ANSWERED_* come from the dialplan's `PhonebankAmd` verdict, BUSY / NO_ANSWER /
+INVALID from `PhonebankDialFailed` (or the failed Originate's reason), BRIDGED
+from `PhonebankBridged`, ABANDONED from `PhonebankAbandoned`, HUNG_UP from the
+answered leg's hang-up, STATION_* from the handset entering or leaving its bridge,
+its keypad codes and the volunteer's screen. FAILED, LOST, STATION_LOGGED_OUT and
 STATION_KEY exist only there (the simulator never loses a call).
 """
 
