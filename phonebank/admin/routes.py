@@ -15,6 +15,7 @@ from phonebank.admin import (
     dispositions,
     dnc,
     lists,
+    reports,
     stations,
     users,
 )
@@ -24,6 +25,9 @@ from phonebank.admin.recordings import RecordingStore
 from phonebank.db.engine import session_factory, writer_session_factory
 from phonebank.web.app import Feature
 from phonebank.web.security import requires
+
+# Each area's module installs its own routes.
+AREAS = (campaigns, campaign_media, dispositions, users, codes, stations, lists, dnc, reports)
 
 
 @requires("supervisor")
@@ -66,7 +70,17 @@ def setup(
         app.on_cleanup.append(finish_imports)
         router = app.router
         router.add_get("/admin", overview, name="admin")
-        for area in (campaigns, campaign_media, dispositions, users, codes, stations, lists, dnc):
+        for area in (
+            campaigns,
+            campaign_media,
+            dispositions,
+            users,
+            codes,
+            stations,
+            lists,
+            dnc,
+            reports,
+        ):
             area.install(router)
 
     return install

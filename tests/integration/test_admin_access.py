@@ -65,6 +65,10 @@ EXPECTED: dict[str, str] = {
     "/admin/dnc": "admin",
     "/admin/dnc/add": "admin",
     "/admin/dnc/import": "admin",
+    "/admin/reports": "supervisor",
+    "/admin/reports/{kind}.csv": "supervisor",
+    "/admin/reports/export/{kind}.csv": "admin",
+    "/admin/exports": "admin",
 }
 
 
@@ -98,7 +102,6 @@ def _samples(world: AdminWorld) -> dict[str, str]:
             "station_id": str(station.id),
             "code_id": str(code.id),
             "user_id": str(world.users["volunteer"]),
-            "kind": "safe_harbor",
             # No such upload, job or list: the handler answers 404 once past the role check.
             "token": "no-such-upload",
             "job": "no-such-job",
@@ -116,8 +119,21 @@ def _routes(app: web.Application) -> list[tuple[str, str, web.AbstractRoute]]:
     return found
 
 
+# `{kind}` takes different values on different routes.
+KINDS = (
+    ("/admin/reports/export/", "contacts"),
+    ("/admin/reports/", "volunteers"),
+    ("/admin/campaigns/", "safe_harbor"),
+)
+
+
 def _url(canonical: str, samples: dict[str, str]) -> str:
-    url = canonical
+    kind = (
+        next(value for prefix, value in KINDS if canonical.startswith(prefix))
+        if ("{kind}" in canonical)
+        else ""
+    )
+    url = canonical.replace("{kind}", kind)
     for name, value in samples.items():
         url = url.replace("{" + name + "}", value)
     assert "{" not in url, f"no sample value for a parameter of {canonical}"
