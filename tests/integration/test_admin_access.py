@@ -14,18 +14,11 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from aiohttp.web_urldispatcher import StaticResource
-from sqlalchemy import Engine
 
-from phonebank.accounts import routes as account_routes
-from phonebank.accounts.repo import SqlAccountRepo
-from phonebank.accounts.service import AccountService
 from phonebank.db.engine import session_factory
 from phonebank.db.models import AccessCode, Campaign, Station
-from phonebank.health import routes as health_routes
-from phonebank.health.service import HealthService
-from phonebank.web.app import Feature
 from phonebank.web.security import ROLES, role_allows
-from tests.integration.admin_app import FAST_HASHER, NOW, AdminWorld, admin_world
+from tests.integration.admin_app import NOW, AdminWorld, admin_world, login_features
 
 PUBLIC = "public"
 # Route (as registered) → the lowest role that may use it.
@@ -72,19 +65,9 @@ EXPECTED: dict[str, str] = {
 }
 
 
-class _Link:
-    connected = True
-
-
-def _other_features(engine: Engine) -> list[Feature]:
-    accounts = AccountService(SqlAccountRepo(session_factory(engine)), FAST_HASHER, lambda: NOW)
-    health = HealthService(lambda: None, _Link(), lambda: NOW)
-    return [health_routes.setup(health), account_routes.setup(accounts)]
-
-
 @pytest.fixture
 async def world(migrated_url: str, tmp_path: Path) -> AsyncIterator[AdminWorld]:
-    async with admin_world(migrated_url, tmp_path, extra=_other_features) as built:
+    async with admin_world(migrated_url, tmp_path, extra=login_features) as built:
         yield built
 
 

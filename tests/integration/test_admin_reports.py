@@ -6,106 +6,21 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from phonebank.campaigns.defaults import DEFAULT_DISPOSITIONS
 from phonebank.db.engine import session_factory
-from phonebank.db.enums import AttemptResult, AttemptState, QuestionKind
-from phonebank.db.models import (
-    AuditEntry,
-    CallAttempt,
-    Campaign,
-    Contact,
-    Disposition,
-    Outcome,
-    Script,
-    SurveyAnswer,
-    SurveyOption,
-    SurveyQuestion,
-)
-from tests.integration.admin_app import NOW, AdminWorld, admin_world
-
-AT = datetime.fromtimestamp(NOW, UTC)  # 2027-01-15 08:00 UTC, 09:00 in Paris
-
-
-def _seed(session: Session, volunteer: int) -> int:
-    campaign = Campaign(name="Lyon 2027", time_zone="Europe/Paris")
-    session.add(campaign)
-    session.flush()
-    codes = {}
-    for position, d in enumerate(DEFAULT_DISPOSITIONS):
-        row = Disposition(
-            campaign_id=campaign.id,
-            code=d.code,
-            label=d.label,
-            category=d.category,
-            shortcut_key=d.key,
-            position=position,
-            recycle_action=d.recycle,
-        )
-        session.add(row)
-        codes[d.code] = row
-    script = Script(campaign_id=campaign.id, version=1, title="v1", active=True)
-    question = SurveyQuestion(
-        key="vote", position=0, kind=QuestionKind.SINGLE, prompt="Will you vote?"
-    )
-    yes = SurveyOption(value="yes", label="Yes", position=0)
-    no = SurveyOption(value="no", label="No", position=1)
-    question.options = [yes, no]
-    script.questions = [question]
-    session.add(script)
-    session.flush()
-    plan = [  # precinct, disposition, answer, minutes before AT, talk seconds
-        ("0112", "strong_support", yes, 30, 120),
-        ("0112", "undecided", no, 90, 60),
-        ("0113", "strong_support", yes, 95, 30),
-        ("0113", "not_home", None, 100, 0),
-    ]
-    for n, (precinct, code, answer, ago, talk) in enumerate(plan):
-        contact = Contact(
-            campaign_id=campaign.id, first_name=f"P{n}", last_name=f"Voter{n}", precinct=precinct
-        )
-        session.add(contact)
-        session.flush()
-        when = AT - timedelta(minutes=ago)
-        attempt = CallAttempt(
-            campaign_id=campaign.id,
-            contact_id=contact.id,
-            e164=f"+3361234567{n}",
-            user_id=volunteer,
-            engine_id="test",
-            state=AttemptState.ENDED,
-            result=AttemptResult.HUMAN if talk else AttemptResult.NO_ANSWER,
-            created_at=when,
-            bridged_at=when if talk else None,
-            ended_at=when + timedelta(seconds=talk) if talk else None,
-        )
-        session.add(attempt)
-        session.flush()
-        outcome = Outcome(
-            campaign_id=campaign.id,
-            contact_id=contact.id,
-            attempt_id=attempt.id,
-            disposition_id=codes[code].id,
-            recorded_by_id=volunteer,
-            recorded_at=when + timedelta(seconds=talk + 5),
-        )
-        if answer is not None:
-            outcome.answers = [SurveyAnswer(question_id=question.id, option_id=answer.id)]
-        session.add(outcome)
-    return campaign.id
+from phonebank.db.models import AuditEntry, Campaign
+from tests.integration.admin_app import AdminWorld, admin_world, seed_calls
 
 
 @pytest.fixture
 async def world(migrated_url: str, tmp_path: Path) -> AsyncIterator[AdminWorld]:
     async with admin_world(migrated_url, tmp_path) as built:
         with session_factory(built.engine).begin() as session:
-            _seed(session, built.users["volunteer"])
+            seed_calls(session, built.users["volunteer"])
         yield built
 
 
