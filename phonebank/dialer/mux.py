@@ -29,6 +29,9 @@ _ENDINGS = {
 }
 
 
+_MODES = {EventKind.STATION_READY, EventKind.STATION_PAUSED, EventKind.STATION_LOGGED_OUT}
+
+
 class TelephonyMux:
     def __init__(
         self, telephony: Telephony, station_campaign: Callable[[str], int | None] | None = None
@@ -38,6 +41,9 @@ class TelephonyMux:
         self._listeners: dict[int, Listener] = {}
         self._owner: dict[str, int] = {}  # attempt -> campaign
         self._last: dict[str, int] = {}  # station -> campaign of its last call
+        # The latest ready / paused / logged-out event of each station, replayed to a
+        # runner that starts later (a volunteer logged in before the campaign began).
+        self._modes: dict[str, TelephonyEvent] = {}
         telephony.set_listener(self.dispatch)
 
     def view(self, campaign_id: int) -> CampaignTelephony:
@@ -47,6 +53,8 @@ class TelephonyMux:
         self._listeners.pop(campaign_id, None)
 
     def dispatch(self, event: TelephonyEvent) -> None:
+        if event.station is not None and event.kind in _MODES:
+            self._modes[event.station] = event
         campaign = self._route(event)
         listener = self._listeners.get(campaign) if campaign is not None else None
         if listener is not None:
@@ -85,7 +93,13 @@ class CampaignTelephony:
         self._campaign_id = campaign_id
 
     def set_listener(self, listener: Listener) -> None:
-        self._mux._listeners[self._campaign_id] = listener
+        mux = self._mux
+        mux._listeners[self._campaign_id] = listener
+        for station, event in list(mux._modes.items()):
+            named = mux._station_campaign(station) if mux._station_campaign else None
+            owner = named if named is not None else mux.station_owner(station)
+            if owner == self._campaign_id:
+                listener(event)
 
     def originate(self, attempt_id: str, number: str, now: float) -> None:
         self._mux._originate(self._campaign_id, attempt_id, number, now)

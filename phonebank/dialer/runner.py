@@ -178,6 +178,8 @@ class CampaignRunner:
         self._stopping = False
         self._lines_done = asyncio.Event()
         self.throttled = False  # the abandon guard holds a predictive campaign to progressive
+        # The screens' reports sent before this runner listened (DialerService keeps them).
+        self.replay: Callable[[], list[StationReport]] = list
 
     # Life cycle
 
@@ -199,6 +201,8 @@ class CampaignRunner:
         self.telephony.set_listener(self.on_event)
         if self.bus is not None:
             self._stop_listening = self.bus.on_report(self.on_report)
+        for report in self.replay():  # reports sent while this runner was starting
+            self.on_report(report)
         log.info("campaign %s: engine %s started", self.campaign.name, self.engine_id)
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -30,7 +30,7 @@ from phonebank.dialer.runner import (
 )
 from phonebank.dialer.telephony import Telephony
 from phonebank.dialer.writer import LedgerWriter
-from phonebank.live.bus import LiveBus
+from phonebank.live.bus import LiveBus, StationReport
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,13 @@ class DialerService:
     def __post_init__(self) -> None:
         self.writer = LedgerWriter(writer_session_factory(self.engine))
         self.mux = TelephonyMux(self.telephony, self.station_campaign)
+        # The screens' latest report per station, for runners that start later.
+        self.reports: dict[str, StationReport] = {}
+        if self.bus is not None:
+            self.bus.on_report(self._remember)
+
+    def _remember(self, report: StationReport) -> None:
+        self.reports[report.station] = report
 
     @property
     def runners(self) -> dict[int, CampaignRunner]:
@@ -108,6 +115,7 @@ class DialerService:
             accepts_station=lambda station: self.mux.station_owner(station) == cid,
         )
         running = _Running(runner)
+        runner.replay = lambda: list(self.reports.values())
         running.task = asyncio.create_task(self._guarded(running), name=f"dialer-{cid}")
         self.running[cid] = running
         log.info("dialer: campaign %s (%d) is active, runner started", config.name, cid)

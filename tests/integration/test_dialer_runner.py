@@ -4,9 +4,11 @@ crashes, and two runners sharing one PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -47,14 +49,22 @@ from phonebank.dialer.runner import CampaignRunner, RunnerSettings
 from phonebank.dialer.scenario import default_scenario_dict, parse_scenario
 from phonebank.dialer.sim import SimulatedFloor
 from phonebank.dialer.writer import LedgerWriter
-from phonebank.live.bus import ANY_STATION, CallEnded, CallPop, LiveBus
+from phonebank.live.bus import (
+    ANY_STATION,
+    CallEnded,
+    CallPop,
+    LiveBus,
+    StationMode,
+    StationReport,
+)
 
 # Tuesday 24 November 2026, 10:00 in Paris.
 START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 T0 = START.timestamp()
 OPEN = "Europe/Paris"
 CLOSED = ("Pacific/Noumea", "America/Martinique")  # 20:00 and 05:00 there: window shut
-WINDOW = {"days": {d: [["09:00", "20:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}}
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WINDOW = {"days": {d: [["09:00", "20:00"]] for d in DAYS[:5]}}
 
 
 @dataclass
@@ -551,3 +561,62 @@ async def test_property_short_runs_keep_every_rule(
     assert sum(r.abandoned for r in rows) <= floor.abandoned
     check_abandons(engine, plan.campaign_id, rows)
     engine.dispose()
+
+
+async def test_run_active_campaigns_follows_the_campaign_status(migrated_engine: Engine) -> None:
+    """The entry point of the composition root, on the wall clock with the simulator."""
+    import time
+
+    from phonebank.dialer.service import DialerService
+
+    rng = random.Random(2)
+    with session_factory(migrated_engine).begin() as session:
+        plan = build(session, 60, rng, name="Live")
+        campaign = session.get(Campaign, plan.campaign_id)
+        assert campaign is not None
+        campaign.calling_window = {"days": {d: [["00:00", "24:00"]] for d in DAYS}}
+    now = time.time()
+    scenario = parse_scenario(default_scenario_dict(3, 0.3, hours=1.0))
+    floor = RecordingFloor(scenario, random.Random(4), now + 3600, start=now)
+    bus = LiveBus()
+    service = DialerService(
+        engine=migrated_engine,
+        telephony=floor,
+        bus=bus,
+        settings=RunnerSettings(tick_seconds=0.05, drain_seconds=2.0),
+        rescan_seconds=0.1,
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(service.run(stop))
+
+    async def until(condition: Callable[[], bool]) -> None:
+        async with asyncio.timeout(30):
+            while not condition():
+                floor.advance(time.time())
+                await asyncio.sleep(0.02)
+
+    try:
+        await until(lambda: plan.campaign_id in service.runners)
+        for station in floor.stations:
+            bus.report(StationReport(station, StationMode.READY, time.time(), user_id=None))
+        await until(lambda: len(floor.dialled) >= 3)
+
+        def pause() -> None:  # as a supervisor's screen would, beside the dialer's writes
+            with writer_session_factory(migrated_engine).begin() as session:
+                row = session.get(Campaign, plan.campaign_id)
+                assert row is not None
+                row.status = CampaignStatus.PAUSED
+
+        await asyncio.to_thread(pause)
+        await until(lambda: plan.campaign_id not in service.runners)
+    finally:
+        stop.set()
+        await task
+    rows = attempts(migrated_engine)
+    dialled = {int(a) for a, _, _ in floor.dialled}
+    assert dialled <= {r.id for r in rows if r.started_at is not None}
+    assert all(r.engine_id.startswith(f"{plan.campaign_id}-") for r in rows)
+    # Stopped cleanly: nothing prepared is left waiting, the engine unregistered.
+    assert not [r for r in rows if r.state is AttemptState.CREATED]
+    with session_factory(migrated_engine)() as session:
+        assert not session.scalars(select(EngineRow)).all()

@@ -171,3 +171,35 @@ def test_carry_over_counts_the_days_earlier_answers() -> None:
     engine, _, _ = make()
     engine.carry_over(100, 4)
     assert engine.stats.abandon_rate == 0.04
+
+
+def test_mux_routes_each_campaigns_events_back_to_it() -> None:
+    from phonebank.dialer.mux import TelephonyMux
+
+    phones = FakePhones()
+    owners = {"s1": 2}
+    mux = TelephonyMux(phones, owners.get)
+    got: dict[int, list[TelephonyEvent]] = {1: [], 2: []}
+    one, two = mux.view(1), mux.view(2)
+    assert phones.listener is not None
+    phones.listener(ev(EventKind.STATION_READY, 0.0, station="s1"))  # before anyone listens
+    one.set_listener(got[1].append)
+    two.set_listener(got[2].append)
+    assert [e.station for e in got[2]] == ["s1"] and not got[1]  # replayed to its owner
+    one.originate("10", "+33100000001", 1.0)
+    two.originate("20", "+33100000002", 1.0)
+    assert [d[0] for d in phones.dialled] == ["10", "20"]
+    phones.listener(ev(EventKind.BRIDGED, 5.0, "10", "s3"))
+    phones.listener(ev(EventKind.BUSY, 5.0, "20"))
+    phones.listener(ev(EventKind.STATION_PAUSED, 6.0, station="s3"))  # s3 last took a call of 1
+    phones.listener(ev(EventKind.STATION_KEY, 7.0, station="s9"))  # unknown: the first campaign
+    phones.listener(ev(EventKind.NO_ANSWER, 8.0, "20"))  # already ended: nobody's
+    assert [(e.kind, e.attempt_id) for e in got[1]] == [
+        (EventKind.BRIDGED, "10"), (EventKind.STATION_PAUSED, None), (EventKind.STATION_KEY, None),
+    ]  # fmt: skip
+    assert [(e.kind, e.attempt_id) for e in got[2]] == [
+        (EventKind.STATION_READY, None), (EventKind.BUSY, "20"),
+    ]  # fmt: skip
+    mux.drop(1)
+    phones.listener(ev(EventKind.HUNG_UP, 9.0, "10", "s3"))
+    assert len(got[1]) == 3
