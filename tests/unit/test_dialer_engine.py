@@ -203,3 +203,45 @@ def test_mux_routes_each_campaigns_events_back_to_it() -> None:
     mux.drop(1)
     phones.listener(ev(EventKind.HUNG_UP, 9.0, "10", "s3"))
     assert len(got[1]) == 3
+
+
+def test_abandon_guard_holds_a_predictive_campaign_to_progressive() -> None:
+    from datetime import date
+    from typing import Any, cast
+
+    from phonebank.dialer.abandon import AbandonFigures
+    from phonebank.dialer.accounting import AbandonReport
+    from phonebank.dialer.campaign import CampaignConfig
+    from phonebank.dialer.runner import CampaignRunner, FloorPacer
+    from phonebank.dialer.writer import LedgerWriter
+    from phonebank.lists.windows import parse_window
+
+    settings = CampaignSettings(mode=DialMode.PREDICTIVE)
+    runner = CampaignRunner(
+        campaign=CampaignConfig(1, "c", settings, parse_window(None)),
+        telephony=FakePhones(),
+        writer=LedgerWriter(cast(Any, None)),
+        clock=lambda: 0.0,
+    )
+    engine, _, _ = make(stations=("s1",))
+    engine.settings = settings
+    runner.engine = engine
+
+    def report(today: tuple[int, int], rolling: tuple[int, int]) -> AbandonReport:
+        return AbandonReport(
+            1, date(2026, 11, 24), AbandonFigures(*today, 0.0), AbandonFigures(*rolling, 0.0), 0.03
+        )
+
+    runner._apply_guard(report((100, 2), (1000, 20)))
+    assert engine.settings.mode is DialMode.PREDICTIVE and not runner.throttled
+    runner._apply_guard(report((100, 2), (1000, 31)))  # 30 days over target
+    assert engine.settings.mode is DialMode.PROGRESSIVE and runner.throttled
+    runner._apply_guard(report((100, 4), (1000, 25)))  # today over target
+    assert engine.settings.mode is DialMode.PROGRESSIVE
+    runner._apply_guard(report((200, 4), (1100, 29)))
+    assert engine.settings.mode is DialMode.PREDICTIVE and not runner.throttled
+    assert runner.report is not None and runner.report.today.live_answers == 200
+    # One volunteer, no line up: the bare pacer may place nothing; the floor pacer one.
+    snapshot = engine.snapshot()
+    assert snapshot.ready == 1
+    assert FloorPacer().decide(snapshot, engine.stats, 0.0) >= 1
