@@ -13,6 +13,7 @@ _BENCH_MODULES: tuple[str, ...] = (
     "phonebank.cli.bench_pacing",
     "phonebank.cli.bench_import",
     "phonebank.cli.bench_followup",
+    "phonebank.cli.bench_pop",
     "phonebank.cli.bench_telephony",
 )
 

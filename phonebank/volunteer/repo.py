@@ -115,20 +115,6 @@ def questions_of(session: Session, campaign_id: int) -> tuple[Script | None, lis
     return script, questions
 
 
-def _question_json(q: Question, fields: dict[str, str]) -> dict[str, Any]:
-    return {
-        "key": q.key,
-        "kind": q.kind,
-        "prompt": render_merge(q.prompt, fields),
-        "required": q.required,
-        "options": [{"value": o.value, "label": o.label, "next": o.next} for o in q.options],
-        "next": q.next,
-        "min": q.low,
-        "max": q.high,
-        "branches": [{"from": b.low, "to": b.high, "next": b.next} for b in q.branches],
-    }
-
-
 def dispositions_of(session: Session, campaign_id: int) -> list[Disposition]:
     return list(
         session.scalars(
@@ -194,42 +180,64 @@ def _answer_text(answer: SurveyAnswer, options: dict[int, str]) -> str:
     return answer.value_text or ""
 
 
-def load_card(
-    session: Session,
-    *,
-    campaign_id: int,
-    contact_id: int,
-    phone_id: int | None,
-    e164: str,
-    volunteer: str,
-    today: date,
-) -> dict[str, Any] | None:
-    """Everything the screen shows about a contact, for one campaign; None if unknown."""
-    contact = session.get(Contact, contact_id)
+@dataclass(frozen=True)
+class CampaignKit:
+    """What every card of a campaign shares: read once, reused by the pops that follow."""
+
+    campaign: dict[str, Any]
+    body: dict[str, Any]
+    questions: tuple[Question, ...]
+    dispositions: tuple[dict[str, Any], ...]
+
+
+def load_kit(session: Session, campaign_id: int) -> CampaignKit | None:
     campaign = session.get(Campaign, campaign_id)
-    if contact is None or campaign is None or contact.campaign_id != campaign_id:
+    if campaign is None:
         return None
-    phone = session.get(PhoneNumber, phone_id) if phone_id is not None else None
-    if phone is not None and phone.contact_id != contact_id:
-        phone = None
     script, questions = questions_of(session, campaign_id)
-    fields = {
-        "first_name": contact.first_name,
-        "last_name": contact.last_name,
-        "city": contact.city or "",
-        "volunteer": volunteer,
-        "campaign": campaign.name,
-    }
-    body = script.body if script is not None else {}
-    text = render_script(body, fields)
-    return {
-        "campaign": {
+    return CampaignKit(
+        campaign={
             "id": campaign.id,
             "name": campaign.name,
             "briefing": campaign.briefing,
             "dial_mode": campaign.dial_mode.value,
             "time_zone": campaign.time_zone,
         },
+        body=dict(script.body) if script is not None else {},
+        questions=tuple(questions),
+        dispositions=tuple(
+            {
+                "code": d.code,
+                "label": d.label,
+                "key": d.shortcut_key or "",
+                "category": d.category.value,
+                "callback": d.recycle_action.value == "callback",
+            }
+            for d in dispositions_of(session, campaign_id)
+        ),
+    )
+
+
+def load_person(
+    session: Session,
+    *,
+    campaign_id: int,
+    contact_id: int,
+    phone_id: int | None,
+    e164: str,
+    today: date,
+) -> dict[str, Any] | None:
+    """The contact, the number called and the previous contacts; None if unknown.
+
+    The phone's time zone may be None here: `build_card` falls back to the campaign's.
+    """
+    contact = session.get(Contact, contact_id)
+    if contact is None or contact.campaign_id != campaign_id:
+        return None
+    phone = session.get(PhoneNumber, phone_id) if phone_id is not None else None
+    if phone is not None and phone.contact_id != contact_id:
+        phone = None
+    return {
         "contact": {
             "id": contact.id,
             "first_name": contact.first_name,
@@ -244,30 +252,53 @@ def load_card(
         "phone": {
             "id": phone.id if phone is not None else None,
             "e164": phone.e164 if phone is not None else e164,
-            "time_zone": zone(phone.time_zone if phone else None, campaign.time_zone),
+            "time_zone": phone.time_zone if phone is not None else None,
         },
         "history": _history(session, contact.id),
+    }
+
+
+def build_card(kit: CampaignKit, person: dict[str, Any], volunteer: str) -> dict[str, Any]:
+    """The card a screen shows: the script and survey with this voter's merge fields."""
+    contact = person["contact"]
+    fields = {str(k): str(v) for k, v in (kit.body.get("fields") or {}).items()}
+    fields |= {
+        "first_name": contact["first_name"],
+        "last_name": contact["last_name"],
+        "city": contact["city"],
+        "volunteer": volunteer,
+        "campaign": kit.campaign["name"],
+    }
+    text = render_script(kit.body, fields)
+    phone = person["phone"] | {
+        "time_zone": zone(person["phone"]["time_zone"], kit.campaign["time_zone"])
+    }
+    return {
+        "campaign": kit.campaign,
+        **person,
+        "phone": phone,
         "script": {
             "opening": text.opening,
             "sections": [{"title": t, "text": s} for t, s in text.sections],
             "closings": dict(text.closings),
         },
-        "survey": [_question_json(q, {**fields, **_body_fields(body)}) for q in questions],
-        "dispositions": [
-            {
-                "code": d.code,
-                "label": d.label,
-                "key": d.shortcut_key or "",
-                "category": d.category.value,
-                "callback": d.recycle_action.value == "callback",
-            }
-            for d in dispositions_of(session, campaign_id)
-        ],
+        "survey": [_question_json(q, fields) for q in kit.questions],
+        "dispositions": [dict(d) for d in kit.dispositions],
     }
 
 
-def _body_fields(body: dict[str, Any]) -> dict[str, str]:
-    return {str(k): str(v) for k, v in (body.get("fields") or {}).items()}
+def _question_json(q: Question, fields: dict[str, str]) -> dict[str, Any]:
+    return {
+        "key": q.key,
+        "kind": q.kind,
+        "prompt": render_merge(q.prompt, fields),
+        "required": q.required,
+        "options": [{"value": o.value, "label": o.label, "next": o.next} for o in q.options],
+        "next": q.next,
+        "min": q.low,
+        "max": q.high,
+        "branches": [{"from": b.low, "to": b.high, "next": b.next} for b in q.branches],
+    }
 
 
 def first_phone(session: Session, contact_id: int) -> PhoneNumber | None:

@@ -25,6 +25,10 @@ from phonebank.volunteer.errors import VolunteerError
 from phonebank.volunteer.pairing import PairingBook
 from phonebank.volunteer.script import zone
 
+# How long a campaign's script, survey and dispositions are reused between pops: an
+# admin's edit shows on the screens within this time.
+KIT_SECONDS = 10.0
+
 
 @dataclass(frozen=True)
 class Volunteer:
@@ -63,6 +67,8 @@ class VolunteerService:
         self._readers = readers
         self._writers = writers
         self.clock = clock
+        self._kits: dict[int, tuple[float, repo.CampaignKit]] = {}
+        self._kit_loads: dict[int, asyncio.Future[repo.CampaignKit | None]] = {}
 
     def _read(self, work: Callable[[Session], Any]) -> Any:
         with self._readers() as session:
@@ -93,22 +99,46 @@ class VolunteerService:
         self.bus.report(StationReport(volunteer.station, mode, self.clock(), volunteer.user_id))
 
     # Cards
+    async def kit(self, campaign_id: int) -> repo.CampaignKit | None:
+        """The campaign's shared part of every card, read at most once per KIT_SECONDS.
+
+        Fifteen pops at once for one campaign share one read (the first starts it,
+        the others wait for it), so a burst costs one script load, not fifteen.
+        """
+        now = self.clock()
+        cached = self._kits.get(campaign_id)
+        if cached is not None and now - cached[0] < KIT_SECONDS:
+            return cached[1]
+        pending = self._kit_loads.get(campaign_id)
+        if pending is None:
+            pending = asyncio.ensure_future(self.read(lambda s: repo.load_kit(s, campaign_id)))
+            self._kit_loads[campaign_id] = pending
+            pending.add_done_callback(lambda _done: self._kit_loads.pop(campaign_id, None))
+        kit: repo.CampaignKit | None = await asyncio.shield(pending)
+        if kit is not None:
+            self._kits[campaign_id] = (now, kit)
+        return kit
+
     async def card(
         self, campaign_id: int, contact_id: int, phone_id: int | None, e164: str, name: str
     ) -> dict[str, Any] | None:
         today = self.now().date()
-        card: dict[str, Any] | None = await self.read(
-            lambda s: repo.load_card(
-                s,
-                campaign_id=campaign_id,
-                contact_id=contact_id,
-                phone_id=phone_id,
-                e164=e164,
-                volunteer=name,
-                today=today,
-            )
+        kit, person = await asyncio.gather(
+            self.kit(campaign_id),
+            self.read(
+                lambda s: repo.load_person(
+                    s,
+                    campaign_id=campaign_id,
+                    contact_id=contact_id,
+                    phone_id=phone_id,
+                    e164=e164,
+                    today=today,
+                )
+            ),
         )
-        return card
+        if kit is None or person is None:
+            return None
+        return repo.build_card(kit, person, name)
 
     async def pop_card(self, pop: CallPop, name: str) -> dict[str, Any] | None:
         card = await self.card(pop.campaign_id, pop.contact_id, pop.phone_id, pop.e164, name)

@@ -110,6 +110,7 @@ async def test_a_volunteer_takes_a_call_and_schedules_a_callback(
         await pair_station(page, site, language, "2")
         await page.get_by_role("button", name=t["ready"], exact=True).click()
         await expect(page.locator("#idle-text")).to_have_text(t["waiting"])
+        await expect(page.locator("#card")).to_be_hidden()
         assert world.reports[-1].station == "2" and world.reports[-1].mode is StationMode.READY
         await shoot(page, f"{language}-3-ready")
 
@@ -168,6 +169,7 @@ async def test_a_volunteer_takes_a_call_and_schedules_a_callback(
         await page.keyboard.press("Enter")
         await expect(page.locator("#banner")).to_have_text(t["saved"])
         await expect(page.locator("#mode")).to_have_class(re.compile("ready"))
+        await expect(page.locator("#card")).to_be_hidden()  # the screen moved on
         await shoot(page, f"{language}-6-saved")
 
         with world.session() as session:
