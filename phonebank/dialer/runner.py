@@ -39,7 +39,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -63,10 +63,6 @@ Clock = Callable[[], float]
 EngineFactory = Callable[[CampaignConfig, Telephony, Callable[[float], PlannedCall | None], float],
                          DialerEngine]  # fmt: skip
 NextOpening = Callable[[str, datetime], datetime | None]
-
-
-class StationModeSink(Protocol):
-    def station_mode(self, station: str, ready: bool, at: float) -> None: ...
 
 
 @dataclass(frozen=True)
