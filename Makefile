@@ -13,7 +13,7 @@ SYSTEM_PACKAGES := debootstrap debian-archive-keyring postgresql sip-tester espe
                    python3-venv python3-dev gcc ca-certificates procps util-linux chromium
 PYTEST_ARGS ?=
 
-.PHONY: demo test check lint typecheck system-deps venv sandbox translations clean help
+.PHONY: demo test screenshots check lint typecheck system-deps venv sandbox translations clean help
 
 help:
 	@echo "make demo   - install what is missing, start Asterisk (sandbox) and the web service with demo data"
@@ -51,6 +51,10 @@ typecheck: venv
 
 test: venv sandbox lint typecheck
 	$(SUDO) $(BIN)/pytest $(PYTEST_ARGS)
+
+# Refresh the screenshots in docs/screenshots from the browser tests.
+screenshots: venv
+	PHONEBANK_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -q tests/browser
 
 demo: venv sandbox
 	$(SUDO) $(BIN)/phonebank up --demo

@@ -7,6 +7,9 @@ with a LiveBus the tests publish call pops to, as the dialer runner does.
 
 from __future__ import annotations
 
+import asyncio
+import os
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +30,11 @@ FLAGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# `make screenshots` refreshes the pictures in docs/; a plain test run keeps its
+# own copies out of the working tree.
+SCREENSHOTS = Path(
+    os.environ.get("PHONEBANK_SCREENSHOTS") or Path(tempfile.gettempdir()) / "phonebank-screenshots"
+)
 LAPTOP = {"width": 1280, "height": 900}
 TABLET = {"width": 1024, "height": 768}  # landscape tablet
 
@@ -84,5 +91,5 @@ async def new_page(
 
 
 async def shoot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(SCREENSHOTS.mkdir, parents=True, exist_ok=True)
     await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
