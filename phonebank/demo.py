@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from phonebank.campaigns.defaults import DEFAULT_DISPOSITIONS
 from phonebank.db.engine import make_engine, session_factory
-from phonebank.db.enums import DialMode, PhoneType, Role, SupportLevel
+from phonebank.db.enums import CampaignStatus, DialMode, PhoneType, Role, SupportLevel
 from phonebank.db.models import (
     CallList,
     CallListEntry,
@@ -27,6 +27,7 @@ from phonebank.db.models import (
     User,
 )
 from phonebank.security.passwords import hash_password
+from phonebank.volunteer.sample import ensure_sample_script
 
 DEMO_CAMPAIGN = "Démo — Municipales 2027"
 DEMO_ORGANISATION = "Demo 2027"
@@ -57,6 +58,91 @@ _CONTACTS = (
     ("Sophie", "Moreau", "Bron", "69500", "0007", SupportLevel.LEAN_OPPOSED, "04 65 71 00 07"),
     ("Lucas", "Girard", "Lyon", "69001", "0101", SupportLevel.UNKNOWN, "06 39 98 00 08"),
 )
+
+
+_FIRST = (
+    "Camille",
+    "Léa",
+    "Hugo",
+    "Inès",
+    "Nathan",
+    "Manon",
+    "Yanis",
+    "Zoé",
+    "Louis",
+    "Sarah",
+    "Adam",
+    "Jade",
+    "Paul",
+    "Lina",
+    "Théo",
+    "Emma",
+    "Rayan",
+    "Alice",
+    "Jules",
+    "Nour",
+)
+_LAST = (
+    "Bernard",
+    "Petit",
+    "Robert",
+    "Richard",
+    "Durand",
+    "Leroy",
+    "Moreau",
+    "Simon",
+    "Laurent",
+    "Michel",
+    "Garcia",
+    "David",
+    "Bertrand",
+    "Roux",
+    "Vincent",
+    "Fournier",
+    "Morel",
+    "Mercier",
+    "Blanc",
+    "Guerin",
+)
+_PLACES = (
+    ("Lyon", "69003", "0312"),
+    ("Lyon", "69007", "0704"),
+    ("Villeurbanne", "69100", "0021"),
+    ("Lyon", "69008", "0810"),
+    ("Vénissieux", "69200", "0105"),
+    ("Bron", "69500", "0007"),
+)
+_SUPPORT = (
+    SupportLevel.UNDECIDED,
+    SupportLevel.UNKNOWN,
+    SupportLevel.UNDECIDED,
+    SupportLevel.LEAN_SUPPORTER,
+    SupportLevel.LEAN_OPPOSED,
+)
+# Simulated voters beside the eight above, so that the demo's dialer has a list to
+# work through: numbers in ARCEP's fiction ranges (06 39 98 xx xx, 04 65 71 xx xx).
+# On the demo's simulated network the last digit decides who answers (a person for
+# 0-3, an answering machine for 4-6, busy for 7, no answer for 8-9: docs/telephony.md).
+GENERATED_CONTACTS = 240
+# The demo dials whenever it is run: every day, all day, in the voter's time.
+ROUND_THE_CLOCK = {
+    "days": {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+}
+
+
+def _generated() -> list[tuple[str, str, str, str, str, SupportLevel, str]]:
+    rows = []
+    for n in range(GENERATED_CONTACTS):
+        city, postal, precinct = _PLACES[n % len(_PLACES)]
+        first, last = _FIRST[n % len(_FIRST)], _LAST[(n * 7) % len(_LAST)]
+        serial = 10 + n  # 00-09 are the named contacts above
+        raw = (
+            f"06 39 98 {serial // 100:02d} {serial % 100:02d}"
+            if n % 3
+            else f"04 65 71 {serial // 100:02d} {serial % 100:02d}"
+        )
+        rows.append((first, last, city, postal, precinct, _SUPPORT[n % len(_SUPPORT)], raw))
+    return rows
 
 
 def _e164(national: str) -> str:
@@ -92,6 +178,8 @@ def _ensure_campaign(session: Session) -> None:
         description="Campagne de démonstration : appels aux électeurs indécis.",
         briefing="Présentez-vous, demandez si la personne a 2 minutes, suivez le script.",
         dial_mode=DialMode.PREDICTIVE,
+        status=CampaignStatus.ACTIVE,
+        calling_window=ROUND_THE_CLOCK,
         caller_id=DEMO_CALLBACK_NUMBER,
         caller_id_name=DEMO_ORGANISATION,
         election_date=date(2027, 3, 14),
@@ -115,7 +203,8 @@ def _ensure_campaign(session: Session) -> None:
         )
     call_list = CallList(campaign=campaign, name="Indécis Lyon")
     session.add(call_list)
-    for first, last, city, postal, precinct, support, raw in _CONTACTS:
+    ensure_sample_script(session, campaign.id)
+    for first, last, city, postal, precinct, support, raw in (*_CONTACTS, *_generated()):
         contact = Contact(
             campaign_id=campaign.id,
             first_name=first,

@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from aiohttp import web
 from sqlalchemy import text
@@ -21,23 +22,32 @@ from sqlalchemy.engine import Engine
 from phonebank.accounts import routes as account_routes
 from phonebank.accounts.repo import SqlAccountRepo
 from phonebank.accounts.service import AccountService
+from phonebank.admin import routes as admin_routes
+from phonebank.admin.recordings import RecordingStore
 from phonebank.agi.fastagi import FastAgiServer
 from phonebank.agi.optout import register_optout
 from phonebank.agi.registry import default_registry
 from phonebank.ami.client import AmiClient, ConnectionState
+from phonebank.asterisk.render import PROMPTS_SUBDIR, SYSTEM_VARLIB
 from phonebank.asterisk.state import ami_credentials
 from phonebank.config import Config
 from phonebank.db.engine import make_engine, mask_url, session_factory, writer_session_factory
 from phonebank.db.migrate import upgrade
+from phonebank.demo_floor import demo_floor
+from phonebank.dialing import dialing
 from phonebank.followup import routes as followup_routes
 from phonebank.followup.routes import UnsubscribeService
 from phonebank.followup.workers import followup_workers
 from phonebank.health import routes as health_routes
 from phonebank.health.service import HealthService
+from phonebank.live.bus import LiveBus
+from phonebank.live.requests import DialDesk
 from phonebank.metrics import routes as metrics_routes
 from phonebank.metrics.service import Metrics, parse_networks
 from phonebank.security.passwords import PasswordHasher
+from phonebank.telephony.adapter import TELEPHONY_EVENTS
 from phonebank.telephony.dnc import SqlDncWriter
+from phonebank.volunteer import routes as volunteer_routes
 from phonebank.web.app import create_app
 from phonebank.web.secret import load_or_create_secret
 
@@ -78,11 +88,30 @@ def _ping(engine: Engine) -> Callable[[], None]:
     return ping
 
 
+@dataclass(frozen=True)
+class DemoFloor:
+    """What `phonebank up --demo` adds: simulated handsets and voters, the sandbox's
+    folder for campaign recordings."""
+
+    stations: tuple[str, ...]
+    recordings: RecordingStore
+
+
+def _production_recordings() -> RecordingStore:
+    # A system Asterisk sees the folder at the same path as this process does.
+    folder = f"{SYSTEM_VARLIB}/{PROMPTS_SUBDIR}/campaigns"
+    return RecordingStore(host_dir=Path(folder), asterisk_dir=folder)
+
+
 @contextlib.asynccontextmanager
 async def running_service(
-    config: Config, *, migrate: bool = True, clock: Callable[[], float] = time.time
+    config: Config,
+    *,
+    migrate: bool = True,
+    clock: Callable[[], float] = time.time,
+    demo: DemoFloor | None = None,
 ) -> AsyncIterator[Running]:
-    """Start the database, the AMI link and the web server; stop them on exit."""
+    """Start the database, the AMI link, the dialer and the web server; stop them on exit."""
     database_url = config.database_url
     allowed = parse_networks(config.web.metrics_allow)  # a typo fails here, at start
     if migrate:
@@ -91,7 +120,9 @@ async def running_service(
     try:
         sessions = session_factory(engine)
         _username, secret = ami_credentials(config)
-        ami = AmiClient.from_config(config.asterisk, secret=secret)
+        # The station's bridge events (ConfbridgeJoin/Leave) are needed besides the
+        # default set: they say which handsets are off the hook.
+        ami = AmiClient.from_config(config.asterisk, secret=secret, event_names=TELEPHONY_EVENTS)
         metrics = Metrics()
         ami.add_state_listener(
             lambda state: metrics.ami_connected.set(1 if state is ConnectionState.CONNECTED else 0)
@@ -112,8 +143,11 @@ async def running_service(
                 key = load_or_create_secret(
                     config.web.secret_key, config.paths.data_dir / "web-secret"
                 )
+                writers = writer_session_factory(engine)
                 # The same key signs the unsubscribe links of the e-mails.
-                unsubscribe = UnsubscribeService(writer_session_factory(engine), key, clock)
+                unsubscribe = UnsubscribeService(writers, key, clock)
+                # Call pops and station states between the dialer and the screens.
+                bus, desk = LiveBus(), DialDesk()
                 app = create_app(
                     secret_key=key,
                     clock=clock,
@@ -122,13 +156,34 @@ async def running_service(
                         account_routes.setup(accounts),
                         metrics_routes.setup(metrics, allowed),
                         followup_routes.setup(unsubscribe),
+                        volunteer_routes.setup(
+                            bus=bus, desk=desk, readers=sessions, writers=writers, clock=clock
+                        ),
+                        admin_routes.setup(
+                            engine=engine,
+                            clock=clock,
+                            hasher=PasswordHasher(),
+                            recordings=demo.recordings if demo else _production_recordings(),
+                            work_dir=config.paths.data_dir / "admin",
+                        ),
                     ],
                     secure_cookies=config.web.secure_cookies,
                 )
-                async with (
-                    followup_workers(config, engine, clock),
-                    _serving(app, config.web.host, config.web.port),
-                ):
+                async with contextlib.AsyncExitStack() as parts:
+                    await parts.enter_async_context(
+                        dialing(
+                            engine=engine,
+                            ami=ami,
+                            bus=bus,
+                            metrics=metrics,
+                            clock=clock,
+                            trunk="sim" if demo else "",
+                        )
+                    )
+                    if demo is not None:
+                        await parts.enter_async_context(demo_floor(ami, bus, demo.stations, clock))
+                    await parts.enter_async_context(followup_workers(config, engine, clock))
+                    await parts.enter_async_context(_serving(app, config.web.host, config.web.port))
                     yield Running(
                         url=f"http://{_display_host(config.web.host)}:{config.web.port}/",
                         database_url=mask_url(database_url),

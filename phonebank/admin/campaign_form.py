@@ -13,9 +13,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from phonebank.admin import messages as m
-from phonebank.admin.amd import PARAMETERS
 from phonebank.admin.callerid import normalize_caller_id
 from phonebank.admin.forms import Form
+from phonebank.campaigns.amd import PARAMETERS
 from phonebank.db.enums import DialMode, MachineAction
 from phonebank.lists.windows import DAY_NAMES, PRESETS, WindowError, parse_window
 

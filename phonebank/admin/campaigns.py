@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from phonebank.admin import campaign_repo as repo
 from phonebank.admin import messages as m
-from phonebank.admin.amd import PARAMETERS
 from phonebank.admin.callerid import needs_arcep_warning
 from phonebank.admin.campaign_form import (
     RETRY_KEYS,
@@ -21,6 +20,7 @@ from phonebank.admin.campaign_form import (
 from phonebank.admin.http import fields, form, int_param, now, page, parts, read, see_other, write
 from phonebank.admin.lifecycle import allowed_actions, transition
 from phonebank.admin.recordings import KINDS
+from phonebank.campaigns.amd import PARAMETERS
 from phonebank.db.enums import DialMode, MachineAction
 from phonebank.db.models import Campaign
 from phonebank.dialer.recycle import RecycleRules

@@ -18,7 +18,7 @@ import socket
 import subprocess
 import time
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from phonebank.asterisk import procs, rootfs
 from phonebank.asterisk.commands import CHROOT_ASTERISK, Launcher, Mode, parse_version
@@ -49,6 +49,9 @@ class SandboxInfo:
     instance_dir: Path
     version: str
     already_running: bool = False
+    # The instance folder as Asterisk sees it (inside the chroot): paths written into
+    # the dialplan or into campaign rows must use this one.
+    seen_dir: str = ""
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,8 @@ class Sandbox:
             instance_dir=Path(state.instance_dir),
             version=state.version,
             already_running=already,
+            # conf is <instance>/etc/asterisk.conf as Asterisk opens it.
+            seen_dir=str(PurePosixPath(state.conf).parent.parent) if state.conf else "",
         )
 
     def prepare(self) -> str:

@@ -8,10 +8,13 @@ import contextlib
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from phonebank.cli.errors import CommandError
 from phonebank.config import Config
+
+if TYPE_CHECKING:
+    from phonebank.service import DemoFloor
 
 
 def register(subparsers: Any) -> None:
@@ -55,9 +58,12 @@ async def _serve(config: Config, *, demo: bool, migrate: bool) -> int:
         loop.add_signal_handler(sig, stop.set)
     async with contextlib.AsyncExitStack() as stack:
         logins: list[tuple[str, str, str]] = []
+        floor = None
         if demo:
-            logins = await _start_demo(config, stack)
-        running = await stack.enter_async_context(running_service(config, migrate=migrate))
+            logins, floor = await _start_demo(config, stack)
+        running = await stack.enter_async_context(
+            running_service(config, migrate=migrate, demo=floor)
+        )
         print(f"Phonebank is running at {running.url}  (health: {running.url}healthz)")
         print(f"Database: {running.database_url}")
         print(f"Asterisk AMI: {running.ami_where}; FastAGI on 127.0.0.1:{running.agi_port}")
@@ -65,6 +71,12 @@ async def _serve(config: Config, *, demo: bool, migrate: bool) -> int:
             print("Demo logins (valid until the next 'make demo'):")
             for role, username, password in logins:
                 print(f"  {role:<11} {username:<12} {password}")
+            print(
+                "Demo floor: the 15 stations' handsets are simulated and off the hook, and "
+                "the campaign is dialling simulated voters. Log in as volunteer and pair with "
+                "a station to take its calls; the stations nobody pairs with are simulated "
+                "volunteers."
+            )
         print("Press Ctrl-C to stop.", flush=True)
         await stop.wait()
         print("Stopping…", file=sys.stderr, flush=True)
@@ -74,11 +86,13 @@ async def _serve(config: Config, *, demo: bool, migrate: bool) -> int:
 
 async def _start_demo(
     config: Config, stack: contextlib.AsyncExitStack
-) -> list[tuple[str, str, str]]:
+) -> tuple[list[tuple[str, str, str]], DemoFloor]:
+    from phonebank.admin.recordings import RecordingStore
     from phonebank.asterisk.render import PROMPTS_SUBDIR
     from phonebank.asterisk.sandbox import Sandbox
     from phonebank.db.migrate import upgrade
-    from phonebank.demo import DEMO_CALLBACK_NUMBER, DEMO_ORGANISATION, seed_demo
+    from phonebank.demo import DEMO_CALLBACK_NUMBER, DEMO_ORGANISATION, STATIONS, seed_demo
+    from phonebank.service import DemoFloor
     from phonebank.telephony.prompts import PromptSettings, generate_prompts
 
     sandbox = Sandbox(config)
@@ -92,4 +106,12 @@ async def _start_demo(
     prompts_dir = Path(info.instance_dir) / "lib" / PROMPTS_SUBDIR
     await asyncio.to_thread(generate_prompts, prompts_dir, settings)
     await asyncio.to_thread(upgrade, config.database_url)
-    return await asyncio.to_thread(seed_demo, config.database_url)
+    logins = await asyncio.to_thread(seed_demo, config.database_url)
+    # Campaign recordings go beside the prompts; Asterisk sees that folder through its
+    # own root (the chroot), so rows store its path as Asterisk sees it.
+    recordings = RecordingStore(
+        host_dir=prompts_dir / "campaigns",
+        asterisk_dir=f"{info.seen_dir}/lib/{PROMPTS_SUBDIR}/campaigns",
+    )
+    stations = tuple(str(n) for n in range(1, STATIONS + 1))
+    return logins, DemoFloor(stations=stations, recordings=recordings)

@@ -13,6 +13,8 @@ from phonebank.db.models import Campaign
 from phonebank.dialer.accounting import amd_accuracy
 from phonebank.dialer.floor import CampaignSettings
 from phonebank.lists.windows import Window, is_callable_at, next_opening, parse_window
+from phonebank.telephony.campaign_calls import call_settings
+from phonebank.telephony.originate import CallSettings
 
 # The Originate timeout: a line still ringing then is a no answer.
 RING_TIMEOUT_SECONDS = 25.0
@@ -24,6 +26,9 @@ class CampaignConfig:
     name: str
     settings: CampaignSettings
     window: Window
+    # What its calls carry to the dialplan (caller ID, AMD, messages); None in tests
+    # that run on the simulator.
+    call: CallSettings | None = None
 
     def callable_at(self, tz: str, when: datetime) -> bool:
         return is_callable_at(self.window, tz, when)
@@ -46,6 +51,7 @@ def campaign_config(campaign: Campaign) -> CampaignConfig:
             amd_accuracy=amd_accuracy(campaign.amd_settings) if campaign.amd_enabled else 1.0,
         ),
         window=parse_window(campaign.calling_window or None),
+        call=call_settings(campaign),
     )
 
 

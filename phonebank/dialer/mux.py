@@ -71,6 +71,10 @@ class TelephonyMux:
             return campaign
         return self.station_owner(station) if station is not None else None
 
+    def owner(self, attempt_id: str) -> int | None:
+        """The campaign of a call in progress."""
+        return self._owner.get(attempt_id)
+
     def station_owner(self, station: str) -> int | None:
         """The campaign a station's own events (and its screen's reports) go to."""
         named = self._station_campaign(station) if self._station_campaign else None

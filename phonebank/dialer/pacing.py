@@ -55,6 +55,11 @@ class PacerTuning:
     feedback_gain: float = 3.0
     feedback_answers: float = 150.0
     max_calls_per_station: float = 6.0
+    # Cold start: until this many lines have resolved, the outcome shares are mostly
+    # the prior's guess, and a list far friendlier than the prior (more people
+    # answering, faster) would be over-dialled. Lines beyond one per ready station
+    # are allowed in proportion to what has been observed: with none, progressive.
+    ramp_lines: float = 60.0
     # The worst checkpoint's expectation is below the expected running maximum.
     abandon_scale: float = 5.0
 
@@ -122,6 +127,9 @@ class PhonebankPacer:
             return progressive_calls(snapshot)
         active = snapshot.active_stations
         limit = min(snapshot.lines_free(), int(self.tuning.max_calls_per_station * active))
+        learned = stats.shares.observed / self.tuning.ramp_lines
+        if learned < 1.0:
+            limit = min(limit, progressive_calls(snapshot) + int(learned * active))
         if limit <= 0:
             return 0
         window = self._window(snapshot, stats, now)

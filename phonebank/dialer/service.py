@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from phonebank.dialer.runner import (
 from phonebank.dialer.telephony import Telephony
 from phonebank.dialer.writer import LedgerWriter
 from phonebank.live.bus import LiveBus, StationReport
+from phonebank.telephony.originate import CallSettings
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,8 @@ class DialerService:
     station_campaign: Callable[[str], int | None] | None = None
     on_station_key: Callable[[str, str, float], None] | None = None
     rescan_seconds: float = 30.0
+    # "sim": every campaign dials the simulated network (the demo); "" = the real trunk.
+    trunk: str = ""
     running: dict[int, _Running] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -68,6 +72,15 @@ class DialerService:
 
     def _remember(self, report: StationReport) -> None:
         self.reports[report.station] = report
+
+    def call_settings_for(self, attempt_id: str) -> CallSettings | None:
+        """The telephony settings of the campaign an attempt belongs to."""
+        campaign = self.mux.owner(attempt_id)
+        running = self.running.get(campaign) if campaign is not None else None
+        call = running.runner.campaign.call if running is not None else None
+        if call is not None and self.trunk:
+            call = dataclasses.replace(call, trunk=self.trunk)
+        return call
 
     @property
     def runners(self) -> dict[int, CampaignRunner]:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter as Tally
+from collections.abc import Callable
 
 from prometheus_client.metrics import MetricWrapperBase
 
 from phonebank.dialer.floor import FloorSnapshot, LineState, StationState
+from phonebank.dialer.telephony import EventKind, Listener, TelephonyEvent
 from phonebank.metrics.service import Metrics
 
 # A station whose handset is down is not in the snapshot; counted apart.
@@ -59,3 +61,32 @@ def forget_campaign(metrics: Metrics, campaign: str) -> None:
 def _remove(metric: MetricWrapperBase, *labels: str) -> None:
     with contextlib.suppress(KeyError):  # never set: nothing to remove
         metric.remove(*labels)
+
+
+# How each ending of a line is counted in phonebank_calls_total (a bridge is a contact).
+_COUNTED = {
+    EventKind.BRIDGED: "human",
+    EventKind.ANSWERED_MACHINE: "machine",
+    EventKind.BUSY: "busy",
+    EventKind.NO_ANSWER: "no_answer",
+    EventKind.INVALID: "invalid",
+    EventKind.ABANDONED: "abandoned",
+    EventKind.FAILED: "failed",
+    EventKind.LOST: "lost",
+}
+
+
+def counting_calls(
+    listener: Listener, metrics: Metrics, campaign_of: Callable[[str], str | None]
+) -> Listener:
+    """`listener`, counting each settled line first (while its campaign is still known)."""
+
+    def tap(event: TelephonyEvent) -> None:
+        outcome = _COUNTED.get(event.kind)
+        if outcome is not None and event.attempt_id is not None:
+            campaign = campaign_of(event.attempt_id)
+            if campaign is not None:
+                record_call(metrics, campaign, outcome)
+        listener(event)
+
+    return tap

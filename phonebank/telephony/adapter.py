@@ -97,12 +97,16 @@ class AmiTelephony:
         stations: Collection[str] | None = None,
         failure_grace: float = 1.0,
         drain_limit: float = 2.0,
+        settings_for: Callable[[str], CallSettings | None] | None = None,
     ) -> None:
         """`settings`: the default for `originate`; `stations`: the inventory (None: any
         station that logs in); `failure_grace`: how long a failed Originate waits for the
-        dialplan's reason (PhonebankDialFailed) before falling back on Asterisk's."""
+        dialplan's reason (PhonebankDialFailed) before falling back on Asterisk's;
+        `settings_for(attempt_id)`: the settings of the attempt's campaign, for callers
+        (the engine, through the protocol) that cannot pass them to `originate`."""
         self.client = client
         self.settings = settings
+        self._settings_for = settings_for
         self.book = CallBook(StationPool(stations))
         self._clock = clock
         self._failure_grace = failure_grace
@@ -169,6 +173,8 @@ class AmiTelephony:
             # Never reaches Asterisk (it could also bend the Local channel string).
             self._spawn(self._invalid(attempt_id), f"invalid {attempt_id}")
             return
+        if settings is None and self._settings_for is not None:
+            settings = self._settings_for(attempt_id)
         self._spawn(self._dial(attempt_id, number, settings or self.settings), f"dial {attempt_id}")
 
     def station_mode(self, station: str, ready: bool, at: float) -> None:

@@ -32,6 +32,7 @@ class CallSettings:
     trunk: str = ""  # "" = asterisk.trunk (carrier or analog); "sim" = the simulated network
     ring_seconds: int = 30
     amd: str = ""  # AMD() arguments, comma-separated; "" = amd.conf
+    amd_enabled: bool = True  # False: every answer is a person, put through at once
     machine: str = "hangup"  # "message": leave the voicemail message
     station_wait_ms: int | None = None  # how long a person may wait (dialplan: 1200)
     record: bool = False
@@ -79,6 +80,7 @@ def originate_request(attempt_id: str, number: str, settings: CallSettings) -> O
         "PHONEBANK_VOICEMAIL": settings.voicemail,
         "PHONEBANK_SAFE_HARBOR": settings.safe_harbor,
         "PHONEBANK_RECORD": "yes" if settings.record else "",
+        "PHONEBANK_AMD_ENABLED": "" if settings.amd_enabled else "no",
         "PHONEBANK_STATION_WAIT_MS": (
             str(settings.station_wait_ms) if settings.station_wait_ms is not None else ""
         ),

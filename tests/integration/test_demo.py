@@ -126,6 +126,24 @@ async def _wait_connected(session: aiohttp.ClientSession, url: str) -> dict[str,
         await asyncio.sleep(0.2)
 
 
+async def _wait_metric(
+    session: aiohttp.ClientSession, url: str, labels: str, within: float
+) -> float:
+    """The value of the first phonebank_calls_total sample with `labels`, once above 0."""
+    deadline = time.monotonic() + within
+    while True:
+        async with session.get(url) as response:
+            text = await response.text()
+        for line in text.splitlines():
+            if line.startswith("phonebank_calls_total{") and labels in line:
+                value = float(line.rsplit(" ", 1)[1])
+                if value > 0:
+                    return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no call {labels} within {within} s:\n{text}")
+        await asyncio.sleep(1)
+
+
 async def test_demo_serves_logs_in_and_stops_cleanly(demo: Demo) -> None:
     demo.wait_ready(timeout=240)
     base = f"http://127.0.0.1:{demo.web_port}"
@@ -141,6 +159,10 @@ async def test_demo_serves_logs_in_and_stops_cleanly(demo: Demo) -> None:
         async with session.get(f"{base}/metrics") as scrape:
             assert scrape.status == 200
             assert "phonebank_ami_connected 1.0" in await scrape.text()
+        # The demo floor works on its own: simulated voters are put through to the
+        # simulated handsets.
+        bridged = await _wait_metric(session, f"{base}/metrics", 'outcome="human"', within=90)
+        assert bridged >= 1
 
         async with session.get(f"{base}/login") as page:
             token = re.search(r'name="csrf_token" value="([^"]+)"', await page.text())

@@ -159,6 +159,26 @@ async def test_no_station_in_time_plays_the_safe_harbor_and_counts_an_abandon(
         events.close()
 
 
+async def test_detection_turned_off_puts_even_a_machine_through_at_once(ami: AmiClient) -> None:
+    station, attempt = "9108", new_attempt()
+    await lift_handset(ami, station)
+    events = ami.events()
+    try:
+        place_call(
+            ami, "0200000008", attempt, PHONEBANK_AMD_ENABLED="no", PHONEBANK_STATION=station
+        )
+        amd, bridged = await wait_for_all(
+            events,
+            user_event("PhonebankAmd", attempt=attempt),
+            user_event("PhonebankBridged", attempt=attempt),
+        )
+        assert (amd.fields["status"], amd.fields["cause"]) == ("HUMAN", "DISABLED")
+        assert bridged.fields["station"] == station
+    finally:
+        events.close()
+        await hang_up_all(ami, f"^Local/{station}@sim-station", "^Local/0200000008@")
+
+
 async def test_a_supervisor_listens_in_on_a_station(ami: AmiClient) -> None:
     station, attempt = "9103", new_attempt()
     await lift_handset(ami, station)

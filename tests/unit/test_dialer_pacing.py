@@ -62,10 +62,32 @@ def test_preview_places_nothing_and_progressive_one_per_ready_station() -> None:
     assert ProgressivePolicy().decide(snap, stats, 10.0) == 3
 
 
+def seasoned(stats: FloorStats | None = None) -> FloorStats:
+    """Stats after a hundred lines resolved in the prior's proportions (past the ramp)."""
+    stats = stats or FloorStats()
+    mix = {CallOutcome.HUMAN: 20, CallOutcome.MACHINE: 20, CallOutcome.NO_ANSWER: 50}
+    mix |= {CallOutcome.BUSY: 5, CallOutcome.INVALID: 5}
+    for outcome, count in mix.items():
+        for _ in range(count):
+            stats.record_line(outcome, 12.0)
+    return stats
+
+
 def test_predictive_dials_ahead_of_ready_stations() -> None:
-    calls = PhonebankPacer().decide(floor(ready=5), FloorStats(), 0.0)
+    calls = PhonebankPacer().decide(floor(ready=5), seasoned(), 0.0)
     # One human in five answers: several lines per ready volunteer.
     assert 5 < calls <= 30
+
+
+def test_a_cold_start_ramps_up_from_progressive_as_lines_resolve() -> None:
+    pacer = PhonebankPacer()
+    # Nothing observed: the prior is a guess, one line per ready station.
+    assert pacer.decide(floor(ready=15), FloorStats(), 0.0) <= 15
+    half = FloorStats()
+    for _ in range(30):
+        half.record_line(CallOutcome.NO_ANSWER, 20.0)
+    assert pacer.decide(floor(ready=15), half, 0.0) <= 15 + 7
+    assert pacer.decide(floor(ready=15), seasoned(), 0.0) > 15 + 7
 
 
 def test_nobody_logged_in_means_no_calls() -> None:
@@ -79,7 +101,7 @@ def test_lines_cap_always_holds() -> None:
 
 
 def test_long_talks_free_up_sooner_so_it_dials_more() -> None:
-    stats = FloorStats()
+    stats = seasoned()
     for i in range(500):
         stats.record_talk(100.0 + (i % 50))  # talks last 100-150 s
         stats.record_wrap(2.0)
