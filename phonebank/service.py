@@ -48,6 +48,7 @@ from phonebank.security.passwords import PasswordHasher
 from phonebank.telephony.adapter import TELEPHONY_EVENTS
 from phonebank.telephony.dnc import SqlDncWriter
 from phonebank.volunteer import routes as volunteer_routes
+from phonebank.web.accounts_check import AccountRoles
 from phonebank.web.app import create_app
 from phonebank.web.secret import load_or_create_secret
 
@@ -134,11 +135,8 @@ async def running_service(
             # Call-backs to the caller ID can ask never to be called again (press 1).
             register_optout(registry, SqlDncWriter(engine))
             async with FastAgiServer(registry, port=config.asterisk.agi_port) as agi:
-                accounts = AccountService(
-                    SqlAccountRepo(sessions, writers=writer_session_factory(engine)),
-                    PasswordHasher(),
-                    clock,
-                )
+                account_repo = SqlAccountRepo(sessions, writers=writer_session_factory(engine))
+                accounts = AccountService(account_repo, PasswordHasher(), clock)
                 health = HealthService(_ping(engine), ami, clock)
                 key = load_or_create_secret(
                     config.web.secret_key, config.paths.data_dir / "web-secret"
@@ -168,6 +166,8 @@ async def running_service(
                         ),
                     ],
                     secure_cookies=config.web.secure_cookies,
+                    # A disabled account or a changed role counts within seconds.
+                    roles=AccountRoles(account_repo.current_role, clock),
                 )
                 async with contextlib.AsyncExitStack() as parts:
                     await parts.enter_async_context(

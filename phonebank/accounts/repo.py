@@ -57,6 +57,11 @@ class SqlAccountRepo:
             user = session.get(User, user_id)
             return _account(user) if user is not None else None
 
+    def current_role(self, user_id: int) -> str | None:
+        """The account's role now, or None once it is disabled or gone."""
+        account = self.by_id(user_id)
+        return account.role if account is not None and account.active else None
+
     def record_login(self, user_id: int, new_password_hash: str | None) -> None:
         values: dict[str, object] = {"last_login_at": self._clock()}
         if new_password_hash is not None:

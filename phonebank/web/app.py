@@ -13,6 +13,7 @@ import jinja2
 from aiohttp import web
 
 from phonebank.resources import resource_dir
+from phonebank.web.accounts_check import AccountRoles
 from phonebank.web.i18n import LANGUAGE_NAMES, LANGUAGES, choose_language, load_translations
 from phonebank.web.security import SECURITY, SecuritySettings, current_session, security_middleware
 from phonebank.web.sessions import csrf_token
@@ -80,10 +81,17 @@ def create_app(
     features: Iterable[Feature],
     secure_cookies: bool = False,
     web_dir: Path | None = None,
+    roles: AccountRoles | None = None,
 ) -> web.Application:
+    """The web app; `roles` checks each logged-in request against the account as it is
+    now (the service always passes it; page tests may leave the cookie trusted)."""
     app = web.Application(middlewares=[security_middleware], client_max_size=8 * 1024 * 1024)
     app[SECURITY] = SecuritySettings(
-        key=secret_key, max_age=SESSION_MAX_AGE, secure_cookies=secure_cookies, clock=clock
+        key=secret_key,
+        max_age=SESSION_MAX_AGE,
+        secure_cookies=secure_cookies,
+        clock=clock,
+        roles=roles,
     )
     root = web_dir or resource_dir("web")
     app[TEMPLATES] = _environments(root)

@@ -6,6 +6,7 @@ a handler that declares nothing is refused, so a forgotten check fails closed.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -13,6 +14,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from aiohttp.web_urldispatcher import StaticResource
 
+from phonebank.web.accounts_check import AccountRoles
 from phonebank.web.sessions import (
     SESSION_COOKIE,
     Session,
@@ -38,6 +40,8 @@ class SecuritySettings:
     max_age: float
     secure_cookies: bool
     clock: Callable[[], float]
+    # The accounts' current roles; None (tests of pages alone) trusts the cookie.
+    roles: AccountRoles | None = None
 
 
 SECURITY = web.AppKey("security", SecuritySettings)
@@ -118,6 +122,13 @@ async def security_middleware(request: web.Request, handler: Handler) -> web.Str
         settings.key, request.cookies.get(SESSION_COOKIE), now, settings.max_age
     )
     request[SESSION_CHANGED] = session is None
+    if session is not None and session.authenticated and settings.roles is not None:
+        role = await settings.roles.role(session.user_id)
+        if role is None:
+            # Disabled or deleted since the login: the cookie no longer logs anyone in.
+            session, request[SESSION_CHANGED] = None, True
+        elif role != session.role:
+            session, request[SESSION_CHANGED] = dataclasses.replace(session, role=role), True
     request[SESSION] = session or new_session(now)
 
     access = _access_of(request, handler)
