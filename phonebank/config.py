@@ -144,6 +144,17 @@ class EmailConfig:
 
 
 @dataclass(frozen=True)
+class DialerConfig:
+    # How often each running dialer engine proves it is alive in the database.
+    heartbeat_seconds: float = 5.0
+    # An engine not heard of for this long is dead (its process crashed or the box
+    # lost power): its calls in flight are settled and its leads released.
+    dead_after_seconds: float = 60.0
+    # How often a running engine looks for dead engines' leftovers.
+    recover_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
 class Config:
     paths: PathsConfig = field(default_factory=PathsConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -151,6 +162,7 @@ class Config:
     asterisk: AsteriskConfig = field(default_factory=AsteriskConfig)
     sms: SmsConfig = field(default_factory=SmsConfig)
     email: EmailConfig = field(default_factory=EmailConfig)
+    dialer: DialerConfig = field(default_factory=DialerConfig)
 
     @property
     def database_url(self) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from phonebank.ami.client import AmiClient
 from phonebank.db.engine import session_factory
 from phonebank.db.models import Station
+from phonebank.dialer.runner import RunnerSettings
 from phonebank.dialer.service import DialerService
 from phonebank.live.bus import LiveBus
 from phonebank.metrics.floor import counting_calls, forget_campaign, record_abandon, record_floor
@@ -85,6 +86,7 @@ async def dialing(
     metrics: Metrics,
     clock: Callable[[], float],
     trunk: str = "",
+    settings: RunnerSettings | None = None,
 ) -> AsyncIterator[DialerService]:
     """Dial for every ACTIVE campaign while the block runs; stop cleanly on exit.
 
@@ -100,7 +102,14 @@ async def dialing(
     telephony = AmiTelephony(
         ami, CallSettings(caller_id=""), clock=clock, settings_for=settings_for
     )
-    dialer = DialerService(engine=engine, telephony=telephony, bus=bus, clock=clock, trunk=trunk)
+    dialer = DialerService(
+        engine=engine,
+        telephony=telephony,
+        bus=bus,
+        clock=clock,
+        trunk=trunk,
+        settings=settings or RunnerSettings(),
+    )
     running = dialer
     telephony.set_listener(
         counting_calls(running.mux.dispatch, metrics, lambda a: _campaign_name(running, a))

@@ -34,6 +34,7 @@ from phonebank.config import Config
 from phonebank.db.engine import make_engine, mask_url, session_factory, writer_session_factory
 from phonebank.db.migrate import upgrade
 from phonebank.demo_floor import demo_floor
+from phonebank.dialer.runner import RunnerSettings
 from phonebank.dialing import dialing
 from phonebank.followup import routes as followup_routes
 from phonebank.followup.routes import UnsubscribeService
@@ -178,6 +179,11 @@ async def running_service(
                             metrics=metrics,
                             clock=clock,
                             trunk="sim" if demo else "",
+                            settings=RunnerSettings(
+                                heartbeat_seconds=config.dialer.heartbeat_seconds,
+                                stale_after=config.dialer.dead_after_seconds,
+                                recover_seconds=config.dialer.recover_seconds,
+                            ),
                         )
                     )
                     if demo is not None:

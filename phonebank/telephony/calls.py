@@ -99,6 +99,9 @@ class CallBook:
         self._calls: dict[str, Call] = {}
         self._waiting: list[str] = []  # people waiting for a station, first come first
         self._station_seq: dict[str, int] = {}
+        # Calls in a station's bridge that another process placed (ours before a
+        # crash): attempt -> station. They keep their station busy until they end.
+        self._foreign: dict[str, str] = {}
         # Bumped by every change; a reconciliation skips what changed after it asked.
         self.seq = 0
         self._holding = False
@@ -236,7 +239,12 @@ class CallBook:
     def _left(self, attempt: str, at: float) -> list[Effect]:
         call = self._touch(attempt)
         if call is None:
-            return []
+            station = self._foreign.pop(attempt, None)
+            if station is None:
+                return []
+            # Not ours to settle (the engine never knew it); the station is free again.
+            self.stations.release(station, attempt)
+            return self._assign()
         if call.phase is Phase.BRIDGED:
             return self._settle(call, EventKind.HUNG_UP, at)
         if call.phase is Phase.WAITING:
@@ -330,6 +338,16 @@ class CallBook:
             in_bridge = live.attempts[call.attempt_id]
             if in_bridge is not None and call.phase is not Phase.BRIDGED:
                 effects += self._bridged(call.attempt_id, in_bridge, at)
+        for attempt, in_bridge in live.attempts.items():
+            # A voter another process put through (we restarted mid-call) still holds
+            # that station: never put a second voter into the same bridge.
+            if attempt not in self._calls and in_bridge is not None:
+                accepted, _ = self.stations.take(in_bridge, attempt)
+                if accepted:
+                    self._foreign[attempt] = in_bridge
+        for attempt in [a for a in self._foreign if a not in live.attempts]:
+            station = self._foreign.pop(attempt)
+            self.stations.release(station, attempt)
         for station, state in self.stations:
             if self._station_seq.get(station, 0) > asked:
                 continue

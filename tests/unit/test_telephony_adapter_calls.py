@@ -209,6 +209,27 @@ def test_reconciling_finds_a_call_bridged_while_the_link_was_down() -> None:
     ]
 
 
+def test_after_our_own_restart_a_station_talking_to_an_earlier_voter_stays_busy() -> None:
+    # A fresh process (empty book) finds stations 1 and 2 off the hook; station 1 is
+    # still talking to a voter the crashed process had put through.
+    book = CallBook()
+    live = LiveView(attempts={"old-7": "1"}, stations=frozenset({"1", "2"}))
+    book.reconcile(live, book.seq, 100.0)
+    book.placed("a1", "0100000001", 101.0)
+    assert orders(book.signal(Verdict("a1", "HUMAN", VOTER), 103.0)) == [
+        SetStation("a1", VOTER, "2")
+    ]
+    book.signal(Bridged("a1", "2"), 103.1)
+    # Nobody else is free while the earlier voter talks: the next person waits.
+    book.placed("a2", "0100000002", 104.0)
+    assert orders(book.signal(Verdict("a2", "HUMAN", "chan2"), 105.0)) == []
+    # The earlier call ends: no event for the engine (it never knew it), and station 1
+    # takes the person waiting.
+    effects = book.signal(CallLeft("old-7", "Local/0600000000@phonebank-outbound-x;1"), 106.0)
+    assert events(effects) == []
+    assert orders(effects) == [SetStation("a2", "chan2", "1")]
+
+
 def test_the_inventory_limits_the_stations() -> None:
     book = CallBook(StationPool(allowed={"1"}))
     assert book.signal(StationJoined("99"), 0.0) == []
