@@ -1,0 +1,1 @@
+"""The supervisor's live wallboard and coaching (listen, whisper, barge)."""
