@@ -84,9 +84,14 @@ class TelephonyMux:
             return self._last[station]
         return next(iter(self._listeners), None)
 
-    def _originate(self, campaign_id: int, attempt_id: str, number: str, now: float) -> None:
+    def _originate(
+        self, campaign_id: int, attempt_id: str, number: str, now: float, station: str | None
+    ) -> None:
         self._owner[attempt_id] = campaign_id
-        self.telephony.originate(attempt_id, number, now)
+        if station is None:
+            self.telephony.originate(attempt_id, number, now)
+        else:
+            self.telephony.originate(attempt_id, number, now, station=station)
 
 
 class CampaignTelephony:
@@ -105,8 +110,15 @@ class CampaignTelephony:
             if owner == self._campaign_id:
                 listener(event)
 
-    def originate(self, attempt_id: str, number: str, now: float) -> None:
-        self._mux._originate(self._campaign_id, attempt_id, number, now)
+    def originate(
+        self, attempt_id: str, number: str, now: float, *, station: str | None = None
+    ) -> None:
+        self._mux._originate(self._campaign_id, attempt_id, number, now, station)
+
+    def can_reserve(self, station: str) -> bool:
+        """Whether a preview call may be dialled for `station` (True if the phones cannot say)."""
+        check = getattr(self._mux.telephony, "can_reserve", None)
+        return bool(check(station)) if callable(check) else True
 
     def station_mode(self, station: str, ready: bool, at: float) -> None:
         sink = getattr(self._mux.telephony, "station_mode", None)

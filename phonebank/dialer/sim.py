@@ -6,6 +6,10 @@ its accuracy), keeps the volunteers (talk and wrap-up times from the scenario),
 connects a human to the volunteer ready longest, or abandons the call when none
 is free within the connect limit. `simulate_day` runs the real `DialerEngine`
 with a pacing policy on it and measures the day.
+
+A call placed for a station (preview: `originate(..., station=)`) holds that
+station from the dial on, skips answering-machine detection and is put through
+to that station alone; without it (the volunteer left) it is abandoned.
 """
 
 from __future__ import annotations
@@ -62,6 +66,9 @@ class SimulatedFloor:
         self._ready_since = dict.fromkeys(self.stations, start)
         self._waiting: deque[tuple[str, float, bool]] = deque()  # attempt, deadline, human
         self._leaving: set[str] = set()  # log out once the current call's wrap-up ends
+        self._pinned: dict[str, str] = {}  # preview attempt -> the station it was dialled for
+        self._held: dict[str, str] = {}  # station -> the preview attempt holding it
+        self._waiting_for_none: dict[str, bool] = {}  # preview voters whose station left
         self._outcomes = list(scenario.outcomes)
         self._weights = [scenario.outcomes[k] for k in self._outcomes]
         self.true_humans = 0
@@ -83,9 +90,16 @@ class SimulatedFloor:
         self._seq += 1
         heapq.heappush(self._heap, (at, self._seq, code, data))
 
-    def originate(self, attempt_id: str, number: str, now: float) -> None:
+    def originate(
+        self, attempt_id: str, number: str, now: float, *, station: str | None = None
+    ) -> None:
         sc, rng = self.scenario, self.rng
         self.placed += 1
+        if station is not None:
+            self._pinned[attempt_id] = station
+            if station in self._ready:
+                self._ready.remove(station)
+                self._held[station] = attempt_id
         outcome = rng.choices(self._outcomes, self._weights)[0]
         if outcome in ("human", "machine"):
             delay = sc.answer_seconds.sample(rng)
@@ -98,6 +112,9 @@ class SimulatedFloor:
         self.push(now + delay, _RESOLVE, (attempt_id, outcome))
 
     def _resolve(self, now: float, attempt: str, outcome: str) -> None:
+        if attempt in self._pinned:
+            self._resolve_pinned(now, attempt, outcome, self._pinned.pop(attempt))
+            return
         accuracy = self.scenario.amd_accuracy
         if outcome == "human":
             self.true_humans += 1
@@ -115,6 +132,33 @@ class SimulatedFloor:
             self._connect(now, attempt, human=False)
         else:
             self._emit(EventKind(outcome), now, attempt, None)
+
+    def _resolve_pinned(self, now: float, attempt: str, outcome: str, station: str) -> None:
+        """A preview call: no detection; whoever answers goes to its station alone."""
+        held = self._held.get(station) == attempt
+        if held:
+            del self._held[station]
+        if outcome not in ("human", "machine"):
+            self._emit(EventKind(outcome), now, attempt, None)
+            if held:
+                self._unhold(now, station)
+            return
+        human = outcome == "human"
+        self.true_humans += human
+        self._emit(EventKind.ANSWERED_HUMAN, now, attempt, None)
+        if held:
+            self._bridge(now, attempt, station, human=human)
+        else:  # its volunteer left: nobody takes the voter
+            self._waiting_for_none[attempt] = human
+            self.push(now + self.scenario.abandon_limit, _DEADLINE, attempt)
+
+    def _unhold(self, now: float, station: str) -> None:
+        """The station's preview call ended unanswered: it is ready again, as it was."""
+        if self._waiting:
+            attempt, _, human = self._waiting.popleft()
+            self._bridge(now, attempt, station, human=human)
+        else:
+            self._ready.append(station)
 
     def _connect(self, now: float, attempt: str, *, human: bool) -> None:
         if self._ready:
@@ -138,6 +182,10 @@ class SimulatedFloor:
         self.push(now + talk, _TALK_END, (attempt, station, wrap))
 
     def _deadline(self, now: float, attempt: str) -> None:
+        if attempt in self._waiting_for_none:
+            self.abandoned += self._waiting_for_none.pop(attempt)
+            self._emit(EventKind.ABANDONED, now, attempt, None)
+            return
         for i, (waiting, _, human) in enumerate(self._waiting):
             if waiting == attempt:
                 del self._waiting[i]
@@ -150,13 +198,18 @@ class SimulatedFloor:
         """A volunteer lifts a handset: the station joins the floor, ready."""
         if station in self._leaving:
             self._leaving.discard(station)  # still on a call: it simply stays
-        elif station not in self._ready and station not in self._busy():
+        elif not (station in self._ready or station in self._held or station in self._busy()):
             self._station_free(now, station)
 
     def log_out(self, station: str, now: float) -> None:
         """A volunteer hangs up the handset: at once when ready, else after the call."""
         if station in self._ready:
             self._ready.remove(station)
+            self.ready_seconds += now - self._ready_since[station]
+            self._emit(EventKind.STATION_LOGGED_OUT, now, None, station)
+        elif station in self._held:
+            # Gone while its preview call rings: that voter will find nobody.
+            del self._held[station]
             self.ready_seconds += now - self._ready_since[station]
             self._emit(EventKind.STATION_LOGGED_OUT, now, None, station)
         elif station in self._busy():

@@ -64,5 +64,11 @@ class Telephony(Protocol):
     def set_listener(self, listener: Listener) -> None:
         """Where events go; called once before the first originate."""
 
-    def originate(self, attempt_id: str, number: str, now: float) -> None:
-        """Start a call for this attempt; its fate arrives as events."""
+    def originate(
+        self, attempt_id: str, number: str, now: float, *, station: str | None = None
+    ) -> None:
+        """Start a call for this attempt; its fate arrives as events.
+
+        `station` (preview mode): the volunteer at that station asked for this call;
+        the voter goes to that station alone, which is reserved for the call from
+        now on (no other voter is given it). The engine never passes it."""

@@ -165,17 +165,36 @@ class AmiTelephony:
     # -- the engine's side -------------------------------------------------------------------
 
     def originate(
-        self, attempt_id: str, number: str, now: float, settings: CallSettings | None = None
+        self,
+        attempt_id: str,
+        number: str,
+        now: float,
+        settings: CallSettings | None = None,
+        *,
+        station: str | None = None,
     ) -> None:
-        """Start the call; never blocks. Raises ValueError for an attempt already in flight."""
-        self.book.placed(attempt_id, number, now)
+        """Start the call; never blocks. Raises ValueError for an attempt already in flight.
+
+        `station` (preview): the voter goes to that station alone, reserved from now
+        on; a station that cannot be reserved (`can_reserve`) fails the call, undialled."""
+        reserved = self.book.placed(attempt_id, number, now, station)
         if not valid_number(number):
             # Never reaches Asterisk (it could also bend the Local channel string).
             self._spawn(self._invalid(attempt_id), f"invalid {attempt_id}")
             return
+        if not reserved:
+            log.warning("call %s not placed: station %s cannot take it", attempt_id, station)
+            self._spawn(self._refused(attempt_id), f"refused {attempt_id}")
+            return
         if settings is None and self._settings_for is not None:
             settings = self._settings_for(attempt_id)
-        self._spawn(self._dial(attempt_id, number, settings or self.settings), f"dial {attempt_id}")
+        self._spawn(
+            self._dial(attempt_id, number, settings or self.settings, station), f"dial {attempt_id}"
+        )
+
+    def can_reserve(self, station: str) -> bool:
+        """A preview call may be dialled for `station` now (its handset is in, no call)."""
+        return self.book.stations.can_reserve(station)
 
     def station_mode(self, station: str, ready: bool, at: float) -> None:
         """The volunteer's screen says ready or paused; the engine hears of it from here."""
@@ -183,8 +202,10 @@ class AmiTelephony:
 
     # -- dialling ----------------------------------------------------------------------------
 
-    async def _dial(self, attempt: str, number: str, settings: CallSettings) -> None:
-        request = originate_request(attempt, number, settings)
+    async def _dial(
+        self, attempt: str, number: str, settings: CallSettings, station: str | None
+    ) -> None:
+        request = originate_request(attempt, number, settings, station)
         # Counted as sent unless the client says it never left (AmiNotConnected).
         self.originates_sent += 1
         try:
@@ -222,6 +243,9 @@ class AmiTelephony:
     async def _invalid(self, attempt: str) -> None:
         # A task, so that the engine hears of it after its originate() call returned.
         self._apply(self.book.not_a_number(attempt, self._clock()))
+
+    async def _refused(self, attempt: str) -> None:
+        self._apply(self.book.originate_refused(attempt, self._clock()))
 
     async def _set_station(self, order: SetStation) -> None:
         try:

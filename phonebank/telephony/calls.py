@@ -19,7 +19,11 @@ Decisions worth knowing (docs/telephony.md has the table):
   before it logs out;
 - reconciling after a reconnect: a call whose channels are gone becomes LOST
   (carrying its station if it was bridged); one found in a station's bridge that the
-  book did not know as bridged becomes BRIDGED.
+  book did not know as bridged becomes BRIDGED;
+- a preview call is placed for one station (`placed(..., station=)`), named in the
+  Originate itself: that station is reserved from the dial on, taken again if its
+  handset leaves and comes back while the call rings, and the voter is never given
+  another one (without its handset there the dialplan abandons the call).
 """
 
 from __future__ import annotations
@@ -91,6 +95,7 @@ class Call:
     gone: bool = False  # the answered leg hung up before any outcome
     channel: str = ""  # the answered leg (from the AMD verdict)
     seq: int = 0  # the book's counter when this call last changed
+    station: str | None = None  # preview: the only station this voter may be put through to
 
 
 class CallBook:
@@ -119,11 +124,26 @@ class CallBook:
 
     # -- the Originate -----------------------------------------------------------------------
 
-    def placed(self, attempt: str, number: str, at: float) -> None:
+    def placed(self, attempt: str, number: str, at: float, station: str | None = None) -> bool:
+        """A new call; with `station`, reserved for that station alone (preview).
+
+        False when that station cannot be reserved (its handset is not in its bridge,
+        or it holds another call): the call is in the book, and must then be refused."""
         if attempt in self._calls:
             raise ValueError(f"attempt {attempt!r} is already in flight: it is never dialled twice")
         self.seq += 1
-        self._calls[attempt] = Call(attempt, number, at, seq=self.seq)
+        self._calls[attempt] = Call(attempt, number, at, seq=self.seq, station=station)
+        if station is None:
+            return True
+        self._mark_station(station)
+        return self.stations.reserve(station, attempt)
+
+    def pinned(self, station: str) -> str | None:
+        """The preview call in flight that was dialled for `station`, if any."""
+        for call in self._calls.values():
+            if call.station == station and call.phase is not Phase.BRIDGED:
+                return call.attempt_id
+        return None
 
     def originate_answered(self, attempt: str, at: float) -> list[Effect]:
         self.seq += 1
@@ -209,6 +229,9 @@ class CallBook:
         if kind is not EventKind.ANSWERED_HUMAN:
             return self._settle(call, kind, at)
         call.phase = Phase.WAITING
+        if call.station is not None:
+            # Named in the Originate: the dialplan puts the voter through at once.
+            return [TelephonyEvent(kind, at, call.attempt_id)]
         self._waiting.append(call.attempt_id)
         return [TelephonyEvent(kind, at, call.attempt_id), *self._assign()]
 
@@ -261,6 +284,10 @@ class CallBook:
         self._mark_station(station)
         if not self.stations.join(station, at):
             return []
+        pinned = self.pinned(station)
+        if pinned is not None:
+            # Back while its preview call rings: that voter is coming to this bridge.
+            self.stations.reserve(station, pinned)
         return [TelephonyEvent(EventKind.STATION_READY, at, station=station), *self._assign()]
 
     def _station_left(self, station: str, at: float) -> list[Effect]:
@@ -394,7 +421,7 @@ class CallBook:
             return effects
         for attempt in list(self._waiting):
             call = self._calls.get(attempt)
-            if call is None or call.phase is not Phase.WAITING:
+            if call is None or call.phase is not Phase.WAITING or call.station is not None:
                 self._waiting.remove(attempt)
                 continue
             station = self.stations.pick(attempt)

@@ -18,6 +18,7 @@ ANSWERED_CONTEXT = "phonebank-answered"
 # What the dialplan's outbound extension `_[+0-9].` accepts; anything else would
 # also be able to change the Local channel string.
 _NUMBER = re.compile(r"\+?[0-9]{2,20}")
+_STATION = re.compile(r"[0-9]{1,10}")  # the dialplan's stations are numbers (FILTER(0-9))
 # The Originate waits this much longer than the ring time, so that the dialplan's
 # Dial() times out first and says why (PhonebankDialFailed NOANSWER).
 ORIGINATE_MARGIN_S = 10
@@ -62,10 +63,17 @@ def valid_number(number: str) -> bool:
     return _NUMBER.fullmatch(number) is not None
 
 
-def originate_request(attempt_id: str, number: str, settings: CallSettings) -> OriginateRequest:
-    """The Originate for one attempt; `number` must pass `valid_number`."""
+def originate_request(
+    attempt_id: str, number: str, settings: CallSettings, station: str | None = None
+) -> OriginateRequest:
+    """The Originate for one attempt; `number` must pass `valid_number`.
+
+    `station`: the station reserved for this call (preview), named to the dialplan
+    in the Originate itself, so the voter is put through the instant they answer."""
     if not valid_number(number):
         raise ValueError(f"not a dialable number: {number!r}")
+    if station is not None and not _STATION.fullmatch(station):
+        raise ValueError(f"not a station number: {station!r}")
     variables = {
         ATTEMPT_VARIABLE: attempt_id,
         "PHONEBANK_CALLERID": settings.caller_id,
@@ -86,6 +94,8 @@ def originate_request(attempt_id: str, number: str, settings: CallSettings) -> O
         ),
     }
     variables.update({name: value for name, value in optional.items() if value})
+    if station is not None:
+        variables["PHONEBANK_STATION"] = station
     return OriginateRequest(
         channel=f"Local/{number}@{OUTBOUND_CONTEXT}/n",
         context=ANSWERED_CONTEXT,

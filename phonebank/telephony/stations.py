@@ -4,7 +4,11 @@ A station can take a call when it is *present* (its handset is in its bridge),
 *available* (the volunteer is ready: not paused, not in wrap-up) and *free* (no
 call reserved for it or bridged to it). Among those, the one ready longest gets
 the call. A station holds at most one call at a time, and a call at most one
-station: `pick`, `take` and `release` keep both sides of that pairing together.
+station: `pick`, `reserve`, `take` and `release` keep both sides of that pairing
+together.
+
+A preview call `reserve`s its station when it is dialled, before anyone answers:
+the volunteer chose that voter, so from then on `pick` passes that station over.
 """
 
 from __future__ import annotations
@@ -110,6 +114,21 @@ class StationPool:
         self._stations[station].call = attempt
         self._holder[attempt] = station
         return station
+
+    def can_reserve(self, station: str) -> bool:
+        """A call may be dialled for this station alone: its handset is there, it holds none."""
+        state = self._stations.get(station)
+        return self.allowed(station) and state is not None and state.present and state.call is None
+
+    def reserve(self, station: str, attempt: str) -> bool:
+        """Hold this station for `attempt` from the dial on (preview); False if it cannot."""
+        if self._holder.get(attempt) == station:
+            return True
+        if attempt in self._holder or not self.can_reserve(station):
+            return False
+        self._stations[station].call = attempt
+        self._holder[attempt] = station
+        return True
 
     def take(self, station: str, attempt: str) -> tuple[bool, str | None]:
         """The dialplan put `attempt` into this station's bridge.
