@@ -16,6 +16,7 @@ from phonebank.admin import (
     dnc,
     lists,
     reports,
+    scripts,
     stations,
     users,
 )
@@ -27,7 +28,18 @@ from phonebank.web.app import Feature
 from phonebank.web.security import requires
 
 # Each area's module installs its own routes.
-AREAS = (campaigns, campaign_media, dispositions, users, codes, stations, lists, dnc, reports)
+AREAS = (
+    campaigns,
+    campaign_media,
+    dispositions,
+    scripts,
+    users,
+    codes,
+    stations,
+    lists,
+    dnc,
+    reports,
+)
 
 
 @requires("supervisor")
@@ -74,6 +86,7 @@ def setup(
             campaigns,
             campaign_media,
             dispositions,
+            scripts,
             users,
             codes,
             stations,
