@@ -38,6 +38,8 @@ EXPECTED: dict[str, str] = {
     "/admin/campaigns/{campaign_id}/recordings/{kind}.wav": "admin",
     "/admin/campaigns/{campaign_id}/dispositions": "admin",
     "/admin/campaigns/{campaign_id}/dispositions/new": "admin",
+    "/admin/campaigns/{campaign_id}/script": "admin",
+    "/admin/campaigns/{campaign_id}/script/preview": "admin",
     "/admin/users": "admin",
     "/admin/users/new": "admin",
     "/admin/users/{user_id}": "admin",
