@@ -20,7 +20,7 @@
       if (k === "class") el.className = v;
       else el.setAttribute(k, v === true ? "" : v);
     }
-    for (const child of children.flat()) {
+    for (const child of children.flat(Infinity)) {
       if (child === null || child === undefined) continue;
       el.append(child instanceof Node ? child : String(child));
     }
@@ -131,7 +131,7 @@
       card.timer.textContent = duration(st.seconds);
       card.who.textContent = [st.volunteer, st.campaign, st.label].filter(Boolean).join(" · ");
       card.coaching.textContent = st.coaching
-        .map((c) => `${S.modes[c.mode]}: ${c.by} (${S.coach_states[c.state] || c.state})`)
+        .map((c) => fill(S.coach_line, { mode: S.modes[c.mode], by: c.by, state: S.coach_states[c.state] || c.state }))
         .join(" · ");
       card.buttons.hidden = st.state !== "talking";
       // Keep the cards in the state's order without moving those already in place.
@@ -149,6 +149,8 @@
   }
 
   // -- charts --------------------------------------------------------------------------------
+  // Bottom to top of the stacked bars (the state's keys may come in any order).
+  const OUTCOMES = ["human", "abandoned", "machine", "busy", "no_answer", "failed"];
   const COLOURS = {
     human: "#17663a",
     abandoned: "#a4161a",
@@ -166,13 +168,16 @@
     if (typeof uPlot === "undefined") return null;
     const callsEl = document.getElementById("chart-calls");
     const abandonEl = document.getElementById("chart-abandon");
-    const clock = (u, values) => values.map((v) => new Date(v * 1000).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" }));
-    const outcomes = Object.keys(state.chart.calls);
+    const clock = (u, values) => values.map((v) => new Date(v * 1000).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }));
+    // Stacked bars: each outcome's bar is drawn from the total of those below it, the
+    // tallest stack first so the lower ones paint over it.
+    const outcomes = [...OUTCOMES].reverse();
+    const barPaths = uPlot.paths.bars({ size: [0.85, 24] });
     const calls = new uPlot(
       {
         width: chartWidth(callsEl),
         height: 220,
-        series: [{}, ...outcomes.map((o) => ({ label: S.outcomes[o], stroke: COLOURS[o], width: 2, points: { show: false } }))],
+        series: [{}, ...outcomes.map((o) => ({ label: S.outcomes[o], stroke: COLOURS[o], fill: COLOURS[o], paths: barPaths, points: { show: false } }))],
         axes: [{ values: clock }, { size: 40 }],
         scales: { x: { time: false } },
         legend: { live: false },
@@ -203,7 +208,16 @@
     return { calls, abandon };
   }
 
-  const callsData = (state) => [state.chart.minutes, ...Object.values(state.chart.calls)];
+  function callsData(state) {
+    const stacks = [];
+    let below = state.chart.minutes.map(() => 0);
+    for (const outcome of OUTCOMES) {
+      const counts = state.chart.calls[outcome] || [];
+      below = below.map((v, i) => v + (counts[i] || 0));
+      stacks.push(below);
+    }
+    return [state.chart.minutes, ...stacks.reverse()];
+  }
   const abandonData = (state) => [
     state.chart.minutes,
     state.chart.abandon,
@@ -278,7 +292,7 @@
       h("h4", {}, S.dispositions),
       bars(c.dispositions),
       c.surveys.length ? h("h4", {}, S.surveys) : null,
-      c.surveys.map((q) => [h("p", { class: "question" }, q.prompt), bars(q.answers)]),
+      c.surveys.map((q) => [h("p", { class: "survey-question" }, q.prompt), bars(q.answers)]),
       h("h4", {}, S.lists),
       zones(c.lists),
     );
