@@ -20,6 +20,8 @@ from phonebank.admin import (
     stations,
     users,
 )
+from phonebank.admin import followup as followup_area
+from phonebank.admin.followup import FOLLOWUP, FollowUpScreens
 from phonebank.admin.http import ADMIN, AdminParts, Hasher, page
 from phonebank.admin.imports import ImportJobs, Uploads
 from phonebank.admin.recordings import RecordingStore
@@ -54,11 +56,13 @@ def setup(
     hasher: Hasher,
     recordings: RecordingStore,
     work_dir: Path,
+    followup: FollowUpScreens | None = None,
 ) -> Feature:
     """The admin and supervisor screens under /admin.
 
     `recordings` says where campaign recordings are written and how Asterisk sees
-    that folder; `work_dir` holds uploaded lists and reject reports for a while.
+    that folder; `work_dir` holds uploaded lists and reject reports for a while;
+    `followup` (the composer of the follow-up workers) adds the follow-up screens.
     """
     admin = AdminParts(
         engine=engine,
@@ -82,6 +86,9 @@ def setup(
         app.on_cleanup.append(finish_imports)
         router = app.router
         router.add_get("/admin", overview, name="admin")
+        if followup is not None:
+            app[FOLLOWUP] = followup
+            followup_area.install(router)
         for area in (
             campaigns,
             campaign_media,

@@ -45,6 +45,18 @@ class Templates:
             loader=loader, undefined=jinja2.StrictUndefined, autoescape=True
         )
 
+    def names(self) -> list[str]:
+        """Every template that has a subject and a text part, by name, sorted."""
+        loader = self._text.loader
+        assert loader is not None
+        found = set(loader.list_templates())
+        suffix = ".subject.j2"
+        return sorted(
+            n[: -len(suffix)]
+            for n in found
+            if n.endswith(suffix) and n[: -len(suffix)] + ".txt.j2" in found
+        )
+
     def variables(self, name: str) -> set[str]:
         """The merge fields template `name` uses (subject, text and HTML), before any render."""
         found: set[str] = set()

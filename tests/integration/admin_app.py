@@ -24,6 +24,7 @@ from phonebank.accounts import routes as account_routes
 from phonebank.accounts.repo import SqlAccountRepo
 from phonebank.accounts.service import AccountService
 from phonebank.admin import routes as admin_routes
+from phonebank.admin.followup import FollowUpScreens
 from phonebank.admin.recordings import RecordingStore
 from phonebank.campaigns.defaults import DEFAULT_DISPOSITIONS
 from phonebank.db.engine import make_engine, session_factory
@@ -40,6 +41,9 @@ from phonebank.db.models import (
     SurveyQuestion,
 )
 from phonebank.db.users import create_user
+from phonebank.followup.compose import Composer
+from phonebank.followup.email_service import Unsubscribing
+from phonebank.followup.mailer import Templates
 from phonebank.health import routes as health_routes
 from phonebank.health.service import HealthService
 from phonebank.security.passwords import PasswordHasher
@@ -131,6 +135,9 @@ async def admin_world(
         hasher=FAST_HASHER,
         recordings=recordings,
         work_dir=tmp_path / "admin-work",
+        followup=FollowUpScreens(
+            Composer(Templates(), Unsubscribing(KEY, "http://127.0.0.1/unsubscribe"))
+        ),
     )
     app = create_app(
         secret_key=KEY, clock=lambda: NOW, features=[feature, *(extra(engine) if extra else [])]

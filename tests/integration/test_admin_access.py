@@ -64,6 +64,11 @@ EXPECTED: dict[str, str] = {
     "/admin/reports/{kind}.csv": "supervisor",
     "/admin/reports/export/{kind}.csv": "admin",
     "/admin/exports": "admin",
+    "/admin/followup": "supervisor",
+    "/admin/followup/{campaign_id}": "supervisor",
+    "/admin/followup/{campaign_id}/send": "admin",
+    "/admin/followup/{campaign_id}/rules": "admin",
+    "/admin/followup/sends/{send_id}/cancel": "admin",
 }
 
 
@@ -91,6 +96,7 @@ def _samples(world: AdminWorld) -> dict[str, str]:
             "token": "no-such-upload",
             "job": "no-such-job",
             "list_id": "999999",
+            "send_id": "999999",
         }
 
 
