@@ -22,6 +22,7 @@ from phonebank.db.models import Station
 from phonebank.dialer.runner import RunnerSettings
 from phonebank.dialer.service import DialerService
 from phonebank.live.bus import LiveBus
+from phonebank.live.requests import DialDesk
 from phonebank.metrics.floor import counting_calls, forget_campaign, record_abandon, record_floor
 from phonebank.metrics.service import Metrics
 from phonebank.telephony.adapter import AmiTelephony
@@ -87,10 +88,12 @@ async def dialing(
     clock: Callable[[], float],
     trunk: str = "",
     settings: RunnerSettings | None = None,
+    desk: DialDesk | None = None,
 ) -> AsyncIterator[DialerService]:
     """Dial for every ACTIVE campaign while the block runs; stop cleanly on exit.
 
-    `trunk="sim"` sends every call to the dialplan's simulated network (the demo).
+    `trunk="sim"` sends every call to the dialplan's simulated network (the demo);
+    `desk`: where preview campaigns offer leads and hear the volunteers' clicks.
     """
     dialer: DialerService | None = None
 
@@ -109,6 +112,7 @@ async def dialing(
         clock=clock,
         trunk=trunk,
         settings=settings or RunnerSettings(),
+        desk=desk,
     )
     running = dialer
     telephony.set_listener(

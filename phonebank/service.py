@@ -176,6 +176,7 @@ async def running_service(
                             engine=engine,
                             ami=ami,
                             bus=bus,
+                            desk=desk,
                             metrics=metrics,
                             clock=clock,
                             trunk="sim" if demo else "",

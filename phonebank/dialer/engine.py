@@ -145,6 +145,12 @@ class DialerEngine:
             placed += 1
         return placed
 
+    def track(self, attempt_id: str, now: float) -> None:
+        """A call placed by the runner itself (a volunteer's click in preview): a line
+        like the engine's own, so the floor's figures and a clean stop count it."""
+        self._lines[attempt_id] = (LineView(LineState.RINGING, now), now)
+        self.stats.record_placed()
+
     def handle(self, event: TelephonyEvent) -> None:
         if event.attempt_id is not None:
             self._line_event(event, event.attempt_id)

@@ -92,7 +92,7 @@ def network_decision(outcome: str, lead: Lead, rules: RecycleRules, now: datetim
     return Decision(Verdict.RETRY, now + (INVALID_RETRY if outcome == "invalid" else FAILED_RETRY))
 
 
-def _number_blocks(session: Session, numbers: list[str], now: datetime) -> dict[str, datetime]:
+def number_blocks(session: Session, numbers: list[str], now: datetime) -> dict[str, datetime]:
     """Numbers that may not be dialled now, whatever lead they are on, and until when."""
     rows = session.execute(
         select(CallAttempt.e164, CallAttempt.state, CallAttempt.created_at).where(
@@ -133,12 +133,12 @@ def prepare_calls(
         callable_at=callable_at,
         next_opening=next_opening,
     )
-    blocks = _number_blocks(session, [c.e164 for c in claimed], now) if claimed else {}
+    blocks = number_blocks(session, [c.e164 for c in claimed], now) if claimed else {}
     prepared: list[PreparedCall] = []
     for lead in claimed:
         until = blocks.get(lead.e164)
         if until is not None:
-            _hand_back(session, lead.entry_id, engine_id, until)
+            hand_back(session, lead.entry_id, engine_id, until)
             continue
         attempt = CallAttempt(
             campaign_id=campaign_id,
@@ -163,7 +163,8 @@ def prepare_calls(
     return prepared
 
 
-def _hand_back(session: Session, entry_id: int, engine_id: str, until: datetime | None) -> None:
+def hand_back(session: Session, entry_id: int, engine_id: str, until: datetime | None) -> None:
+    """The lead is pending again (from `until`) if `engine_id` still holds it."""
     values: dict[str, object] = {
         "status": LeadStatus.PENDING,
         "claimed_by": None,
@@ -202,7 +203,7 @@ def cancel_prepared(
         return
     _end(attempt, AttemptResult.CANCELLED, at)
     if attempt.call_list_entry_id is not None:
-        _hand_back(session, attempt.call_list_entry_id, attempt.engine_id, until)
+        hand_back(session, attempt.call_list_entry_id, attempt.engine_id, until)
 
 
 def _end(attempt: CallAttempt, result: AttemptResult | None, at: datetime) -> None:

@@ -24,6 +24,10 @@ Safety:
   attempt rows; above the campaign's target a predictive campaign is paced as
   progressive until they are back under.
 
+A preview campaign with a `DialDesk` dials nothing by itself: its `Previewer`
+offers a lead to each ready station whose screen watches and dials the one a
+volunteer clicks, with that station reserved (previewer.py).
+
 Clock: `clock()` and the telephony's event times are seconds since the epoch.
 """
 
@@ -48,14 +52,16 @@ from phonebank.dialer import ledger
 from phonebank.dialer.accounting import AbandonReport, abandon_report
 from phonebank.dialer.campaign import CampaignConfig
 from phonebank.dialer.engine import DialerEngine, PlannedCall
-from phonebank.dialer.floor import FloorSnapshot
+from phonebank.dialer.floor import FloorSnapshot, StationState
 from phonebank.dialer.pacing import PhonebankPacer, Policy, progressive_calls
+from phonebank.dialer.previewer import Previewer
 from phonebank.dialer.recycle import CallableAt
 from phonebank.dialer.repo import heartbeat, register_engine
 from phonebank.dialer.stats import FloorStats
 from phonebank.dialer.telephony import EventKind, Telephony, TelephonyEvent
 from phonebank.dialer.writer import LedgerWriter
 from phonebank.live.bus import CallEnded, CallPop, LiveBus, StationMode, StationReport
+from phonebank.live.requests import DialDesk
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +150,7 @@ class CampaignRunner:
         station_user: Callable[[str], int | None] | None = None,
         on_station_key: Callable[[str, str, float], None] | None = None,
         accepts_station: Callable[[str], bool] | None = None,
+        desk: DialDesk | None = None,
     ) -> None:
         self.campaign = campaign
         self.telephony = telephony
@@ -176,6 +183,21 @@ class CampaignRunner:
         self.throttled = False  # the abandon guard holds a predictive campaign to progressive
         # The screens' reports sent before this runner listened (DialerService keeps them).
         self.replay: Callable[[], list[StationReport]] = list
+        self.preview: Previewer | None = None
+        if campaign.settings.mode is DialMode.PREVIEW:
+            if desk is None:
+                log.warning("campaign %s is in preview mode but no screen can dial", campaign.name)
+            else:
+                self.preview = Previewer(
+                    desk=desk,
+                    campaign=campaign,
+                    engine_id=self.engine_id,
+                    writer=writer,
+                    clock=clock,
+                    place=self._place_preview,
+                    callable_at=self.callable_at,
+                    next_opening=self.next_opening,
+                )
 
     # Life cycle
 
@@ -199,6 +221,8 @@ class CampaignRunner:
             self._stop_listening = self.bus.on_report(self.on_report)
         for report in self.replay():  # reports sent while this runner was starting
             self.on_report(report)
+        if self.preview is not None:
+            self.preview.start()
         log.info("campaign %s: engine %s started", self.campaign.name, self.engine_id)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -214,6 +238,8 @@ class CampaignRunner:
     async def shutdown(self) -> None:
         """Stop placing, let ringing lines resolve, hand back what was never dialled."""
         self._stopping = True
+        if self.preview is not None:
+            await self.preview.shutdown()
         engine = self.engine
         if engine is not None:
             engine.placing = False
@@ -245,6 +271,10 @@ class CampaignRunner:
         engine.placing = fresh and not self._stopping
         placed = engine.tick(now)
         self._request_refill(now)
+        if self.preview is not None:
+            self.preview.placing = engine.placing
+            ready = self._ready_stations()
+            self.preview.step(now, ready, [s for s in ready if self._can_reserve(s)])
         return placed
 
     async def settle(self) -> None:
@@ -306,6 +336,8 @@ class CampaignRunner:
     def _request_refill(self, now: float) -> None:
         if self._refill is not None or self._stopping or self.engine is None:
             return
+        if self.campaign.settings.mode is DialMode.PREVIEW:
+            return  # nothing is dialled ahead: a lead is claimed when a station is offered it
         goal = self._buffer_goal()
         if len(self._buffer) >= goal or not self.engine.placing:
             return
@@ -359,6 +391,8 @@ class CampaignRunner:
         if key and self.on_station_key is not None:
             assert event.station is not None and event.detail is not None
             self.on_station_key(event.station, event.detail, event.at)
+        if event.kind is EventKind.STATION_KEY:
+            return  # it names the station's last call, but neither changes nor ends it
         attempt = event.attempt_id
         call = self._live.get(attempt) if attempt is not None else None
         if attempt is None or call is None:
@@ -398,6 +432,32 @@ class CampaignRunner:
         station = self._talking.pop(attempt, None) or event.station
         if self.bus is not None and station is not None and talking:
             self.bus.publish(CallEnded(station=station, attempt_id=call.attempt_id, at=event.at))
+        if self.preview is not None:
+            self.preview.ended(attempt, talking, event.at)
+
+    # Preview
+
+    def _ready_stations(self) -> list[str]:
+        engine = self.engine
+        if engine is None:
+            return []
+        return sorted(
+            station
+            for station, view in engine.stations.items()
+            if view.state is StationState.READY and self.accepts_station(station)
+        )
+
+    def _can_reserve(self, station: str) -> bool:
+        check = getattr(self.telephony, "can_reserve", None)
+        return bool(check(station)) if callable(check) else True
+
+    def _place_preview(self, call: ledger.PreparedCall, station: str, now: float) -> None:
+        """A volunteer's click, its attempt row written: the call, for that station alone."""
+        attempt = str(call.attempt_id)
+        self._live[attempt] = call
+        if self.engine is not None:
+            self.engine.track(attempt, now)
+        self.telephony.originate(attempt, call.e164, now, station=station)
 
     def on_report(self, report: StationReport) -> None:
         """LiveBus listener: a screen says its station is ready or paused."""

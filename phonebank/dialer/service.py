@@ -32,6 +32,7 @@ from phonebank.dialer.runner import (
 from phonebank.dialer.telephony import Telephony
 from phonebank.dialer.writer import LedgerWriter
 from phonebank.live.bus import LiveBus, StationReport
+from phonebank.live.requests import DialDesk
 from phonebank.telephony.originate import CallSettings
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,8 @@ class DialerService:
     rescan_seconds: float = 30.0
     # "sim": every campaign dials the simulated network (the demo); "" = the real trunk.
     trunk: str = ""
+    # Preview campaigns offer leads to the screens and dial their clicks through it.
+    desk: DialDesk | None = None
     running: dict[int, _Running] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -126,6 +129,7 @@ class DialerService:
             station_user=self.station_user,
             on_station_key=self.on_station_key,
             accepts_station=lambda station: self.mux.station_owner(station) == cid,
+            desk=self.desk,
         )
         running = _Running(runner)
         runner.replay = lambda: list(self.reports.values())

@@ -109,6 +109,16 @@ class DialDesk:
     def current_offer(self, station: str) -> PreviewOffer | None:
         return self._offers.get(station)
 
+    def watchers(self, station: str) -> int:
+        """How many screens follow the station's offers (the runner offers to none without)."""
+        return len(self._watches.get(station, ()))
+
+    def unanswered(self, station: str, entry_id: int, at: float) -> None:
+        """The call dialled for that offer put nobody through (busy, no answer, refused):
+        the screen still showing it goes back to waiting for the next one."""
+        if station not in self._offers:
+            self._send(station, OfferWithdrawn(station, entry_id, at))
+
     def watch(self, station: str) -> DeskWatch:
         watch = DeskWatch(station, _desk=self)
         self._watches[station].add(watch)
