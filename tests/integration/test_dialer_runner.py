@@ -136,10 +136,15 @@ class RecordingFloor(SimulatedFloor):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.dialled: list[tuple[str, str, float]] = []
+        self.for_station: dict[str, str] = {}  # preview: attempt -> the station it was dialled for
 
-    def originate(self, attempt_id: str, number: str, now: float) -> None:
+    def originate(
+        self, attempt_id: str, number: str, now: float, *, station: str | None = None
+    ) -> None:
         self.dialled.append((attempt_id, number, now))
-        super().originate(attempt_id, number, now)
+        if station is not None:
+            self.for_station[attempt_id] = station
+        super().originate(attempt_id, number, now, station=station)
 
 
 def floor_for(agents: int, seed: int, human: float = 0.3) -> RecordingFloor:

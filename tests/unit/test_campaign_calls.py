@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from phonebank.db.enums import MachineAction
+from phonebank.db.enums import DialMode, MachineAction
 from phonebank.db.models import Campaign
 from phonebank.telephony.campaign_calls import call_settings, station_wait_ms
 from phonebank.telephony.originate import originate_request
@@ -58,3 +58,17 @@ def test_detection_turned_off_reaches_the_dialplan() -> None:
     assert variables.variables["PHONEBANK_AMD_ENABLED"] == "no"
     assert "PHONEBANK_AMD" not in variables.variables
     assert variables.variables["PHONEBANK_STATION_WAIT_MS"] == "2000"
+
+
+def test_a_preview_campaign_never_detects() -> None:
+    campaign = _campaign(dial_mode=DialMode.PREVIEW, amd_settings={"greeting": 2000})
+    variables = originate_request("1", "0100000001", call_settings(campaign)).variables
+    assert variables["PHONEBANK_AMD_ENABLED"] == "no"
+    assert "PHONEBANK_AMD" not in variables
+    assert station_wait_ms(campaign) == 2000
+    assert (
+        "PHONEBANK_AMD_ENABLED"
+        not in originate_request(
+            "1", "0100000001", call_settings(_campaign(dial_mode=DialMode.PROGRESSIVE))
+        ).variables
+    )
