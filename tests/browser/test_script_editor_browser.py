@@ -195,6 +195,11 @@ async def test_removing_a_question_that_answers_lead_to_is_named_in_english(
         await expect(preview.locator(".error-summary")).to_contain_text(
             "Question 1 (will_vote), option 2, Then: No question has this key: why_not"
         )
+        # Renaming a key carries the branches that lead to it.
+        yes = question(page, 0).locator('[data-item="opt"]').nth(0)
+        await expect(yes.get_by_label("Then go to")).to_have_value("topics")
+        await question(page, 1).get_by_label("Question key").fill("subjects")
+        await expect(yes.get_by_label("Then go to")).to_have_value("subjects")
         # Pointing it at the end of the survey clears the problem; the scale's low
         # range still ends the survey in the preview.
         await no.get_by_label("Then go to").select_option("end")
@@ -209,6 +214,12 @@ async def test_removing_a_question_that_answers_lead_to_is_named_in_english(
         with world.session() as session:
             script = session.scalars(select(Script).where(Script.active.is_(True))).one()
             assert "why_not" not in [q.key for q in script.questions]
+            will_vote = script.questions[0]
+            assert [o.next_question_key for o in will_vote.options] == [
+                "subjects",
+                "end",
+                "subjects",
+            ]
             # Version 1 keeps its why_not question for the answers recorded with it.
             old = session.scalars(select(Script).where(Script.version == 1)).one()
             assert "why_not" in [q.key for q in old.questions]
