@@ -21,7 +21,7 @@ from phonebank.admin import (
     users,
 )
 from phonebank.admin import followup as followup_area
-from phonebank.admin.followup import FOLLOWUP, FollowUpScreens
+from phonebank.admin.followup_parts import FOLLOWUP, FollowUpScreens
 from phonebank.admin.http import ADMIN, AdminParts, Hasher, page
 from phonebank.admin.imports import ImportJobs, Uploads
 from phonebank.admin.recordings import RecordingStore

@@ -24,7 +24,7 @@ from phonebank.accounts import routes as account_routes
 from phonebank.accounts.repo import SqlAccountRepo
 from phonebank.accounts.service import AccountService
 from phonebank.admin import routes as admin_routes
-from phonebank.admin.followup import FollowUpScreens
+from phonebank.admin.followup_parts import FollowUpScreens
 from phonebank.admin.recordings import RecordingStore
 from phonebank.campaigns.defaults import DEFAULT_DISPOSITIONS
 from phonebank.db.engine import make_engine, session_factory

@@ -12,10 +12,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from phonebank.admin.followup_parts import ModemView, ModemWatch
 from phonebank.db.enums import ConsentChannel
 from phonebank.db.models import Campaign
 from phonebank.db.models.followup import FollowUpMessage, MessageState, SmsInbox
 from phonebank.followup import repo, sends
+from phonebank.followup.compose import Composer
+from phonebank.followup.email_service import Unsubscribing
+from phonebank.followup.mailer import Templates
+from phonebank.followup.scheduler import Scheduler
+from phonebank.followup.workers import FollowUpWorkers
+from phonebank.web.app import TEMPLATES
 from tests.fixtures.followup_world import World, build_world
 from tests.integration.admin_app import AT, AdminWorld, admin_world
 
@@ -300,3 +307,28 @@ async def test_overview_shows_replies_and_opt_outs(site: tuple[AdminWorld, World
     index = await (await admin.client.get("/admin/followup")).text()
     assert "Qui êtes-vous ?" in index and "Municipales" in index
     assert "No modem is set up" in index
+
+
+async def test_modem_state_once_the_workers_run(site: tuple[AdminWorld, World]) -> None:
+    admin, world = site
+    watch = ModemWatch()
+    assert watch.view() is None  # the service has not started its workers yet
+    composer = Composer(Templates(), Unsubscribing(b"k" * 32, "http://127.0.0.1/u"))
+    running = FollowUpWorkers(Scheduler(world.sessions, composer, lambda: AT))
+    watch.workers = running
+    assert watch.view() is None  # no [sms] device: no modem to speak of
+    running.sms_device = "/dev/ttyUSB2"
+    running.modem_errors += ["AT+CPIN?: SIM not inserted", "/dev/ttyUSB2: no such device"]
+    view = watch.view()
+    assert view == ModemView("/dev/ttyUSB2", 2, "/dev/ttyUSB2: no such device")
+    app = admin.client.app
+    assert app is not None
+    box = (
+        app[TEMPLATES]["fr"]
+        .from_string(
+            '{% import "admin/followup_labels.html" as fl with context %}{{ fl.modem_box(m) }}'
+        )
+        .render(m=view)
+    )
+    assert "<code>/dev/ttyUSB2</code>" in box and "erreurs depuis le démarrage : 2" in box
+    assert "Dernière erreur : /dev/ttyUSB2: no such device" in box

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from phonebank.admin import followup_form as ff
+from phonebank.admin import followup_rules_form as rf
 from phonebank.admin import messages as m
 from phonebank.admin.forms import Form
 from phonebank.db.enums import FollowUpChannel
@@ -170,13 +171,13 @@ STORED = {
 def _round_trip(
     changes: dict[str, str], rows_extra: int = 1
 ) -> tuple[dict[str, object] | None, ff.Checked]:
-    values, lists, rows = ff.rules_values(STORED)
+    values, lists, rows = rf.rules_values(STORED)
     values |= changes
-    return ff.parse_rules_form(values, lists, rows + rows_extra, STORED, ["thanks", "news"])
+    return rf.parse_rules_form(values, lists, rows + rows_extra, STORED, ["thanks", "news"])
 
 
 def test_the_rules_editor_gives_back_what_it_was_given() -> None:
-    values, lists, rows = ff.rules_values(STORED)
+    values, lists, rows = rf.rules_values(STORED)
     assert rows == 4
     assert values["consent_email"] == "on" and values["consent_sms"] == ""
     assert values["t1_when"] == "before_election" and values["t1_days"] == "2"
