@@ -15,6 +15,7 @@ _BENCH_MODULES: tuple[str, ...] = (
     "phonebank.cli.bench_followup",
     "phonebank.cli.bench_pop",
     "phonebank.cli.bench_telephony",
+    "phonebank.cli.bench_wallboard",
 )
 
 

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
+from markupsafe import Markup
 from sqlalchemy import Engine
 
 from phonebank.db.engine import session_factory, writer_session_factory
@@ -24,7 +25,8 @@ from phonebank.supervisor.coach_service import CoachingService, CoachLink, Super
 from phonebank.supervisor.coaching import CoachError, parse_handset, parse_mode, parse_station
 from phonebank.supervisor.hub import Wallboard
 from phonebank.supervisor.source import LiveFloor
-from phonebank.web.app import Feature, render
+from phonebank.supervisor.strings import for_language
+from phonebank.web.app import Feature, render, request_language
 from phonebank.web.security import SECURITY, current_session, requires
 
 WALLBOARD = web.AppKey("wallboard", Wallboard)
@@ -44,12 +46,24 @@ def _wants_json(request: web.Request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
+def _script_json(text: str) -> Markup:
+    """Serialized JSON made safe inside <script type="application/json">.
+
+    The state is serialized once per tick for every connection; escaping the same
+    text here (as jinja's tojson would) spares a page a second serialization.
+    """
+    escaped = text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+    return Markup(escaped.replace("'", "\\u0027"))  # noqa: S704 (escaped just above)
+
+
 @requires("supervisor")
 async def wallboard_page(request: web.Request) -> web.Response:
-    hub = request.app[WALLBOARD]
-    await hub.current()
+    text = await request.app[WALLBOARD].current()
+    notices, strings = for_language(request_language(request))
     context = {
-        "state": hub.state,
+        "state_json": _script_json(text),
+        "strings_json": _script_json(strings),
+        "notices": notices,
         "handset": request.cookies.get(HANDSET_COOKIE, "")[:64],
         "notice": request.query.get("notice", "")[:32],
         "coaching": COACHING in request.app,

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from aiohttp import ClientWebSocketResponse, WSMsgType
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from phonebank.ami.events import OriginateResponse
 from phonebank.ami.subscription import EventSubscription
@@ -148,6 +148,18 @@ async def test_the_page_carries_the_floor_and_the_coaching_buttons_script(
     states = {s["number"]: s["state"] for s in state["stations"]}
     assert states == {"1": "talking", "2": "ready", "3": "idle", "4": "handset_down"}
     assert state["totals"]["dial_level"] == 1.0  # ringing + bridged for two volunteers
+
+
+async def test_a_label_cannot_close_the_pages_script_element(world: SupervisorWorld) -> None:
+    label = "</script><script>alert('x')</script> & <b>"
+    with session_factory(world.web.engine).begin() as session:
+        session.execute(update(Station).where(Station.number == "2").values(label=label))
+    html = await (await world.web.client.get("/supervisor")).text()
+    assert "</script><script>alert" not in html
+    marker = '<script type="application/json" id="state">'
+    start = html.index(marker) + len(marker)
+    state = json.loads(html[start : html.index("</script>", start)])
+    assert state["stations"][1]["label"] == label
 
 
 async def test_the_state_as_json(world: SupervisorWorld) -> None:
