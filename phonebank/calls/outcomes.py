@@ -89,6 +89,8 @@ class OutcomeInput:
     callback: CallbackRequest | None = None
     consent_email: bool = False
     consent_sms: bool = False
+    # The script version the volunteer's card showed; None = the active one.
+    script_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,9 @@ def record_outcome(session: Session, data: OutcomeInput, now: datetime) -> Recor
     contact = session.get(Contact, data.contact_id)
     if contact is None or contact.campaign_id != data.campaign_id:
         raise VolunteerError("unknown_contact", str(data.contact_id))
-    _script, questions = questions_of(session, data.campaign_id)
+    # Checked against the questions the volunteer was shown: an admin may have saved a
+    # new version of the script during the call.
+    _script, questions = questions_of(session, data.campaign_id, data.script_id)
     answers = check_answers(questions, data.answers)
     if disposition.recycle_action is RecycleAction.CALLBACK and data.callback is None:
         raise VolunteerError("callback_required", disposition.code)

@@ -36,6 +36,11 @@ def _int(value: object, name: str) -> int:
         raise VolunteerError("bad_request", name) from None
 
 
+def _script_id(raw: object) -> int | None:
+    """The card's script version; anything but a positive whole number means the active one."""
+    return raw if isinstance(raw, int) and not isinstance(raw, bool) and raw > 0 else None
+
+
 def _answers(raw: object) -> tuple[Answer, ...]:
     if not isinstance(raw, list) or len(raw) > MAX_ANSWERS:
         raise VolunteerError("bad_request", "answers")
@@ -113,6 +118,7 @@ async def record(request: web.Request) -> web.Response:
             callback=callback,
             consent_email=consent.get("email") is True,
             consent_sms=consent.get("sms") is True,
+            script_id=_script_id(body.get("script_id")),
         )
         recorded = await svc.record(data)
     except VolunteerError as exc:

@@ -90,14 +90,28 @@ def attempt_info(session: Session, attempt_id: int) -> AttemptInfo | None:
     )
 
 
-def questions_of(session: Session, campaign_id: int) -> tuple[Script | None, list[Question]]:
-    script = session.scalars(
-        select(Script)
-        .where(Script.campaign_id == campaign_id, Script.active.is_(True))
-        .order_by(Script.version.desc())
-        .limit(1)
-        .options(selectinload(Script.questions).selectinload(SurveyQuestion.options))
-    ).first()
+def questions_of(
+    session: Session, campaign_id: int, script_id: int | None = None
+) -> tuple[Script | None, list[Question]]:
+    """The campaign's active script and its questions; with `script_id`, that version
+    of the campaign's script (the one a volunteer's card was drawn from, even if an
+    admin has saved a newer one since), else the active one."""
+    loading = selectinload(Script.questions).selectinload(SurveyQuestion.options)
+    script = None
+    if script_id is not None:
+        script = session.scalars(
+            select(Script)
+            .where(Script.id == script_id, Script.campaign_id == campaign_id)
+            .options(loading)
+        ).first()
+    if script is None:
+        script = session.scalars(
+            select(Script)
+            .where(Script.campaign_id == campaign_id, Script.active.is_(True))
+            .order_by(Script.version.desc())
+            .limit(1)
+            .options(loading)
+        ).first()
     if script is None:
         return None, []
     questions = [
@@ -188,6 +202,8 @@ class CampaignKit:
     body: dict[str, Any]
     questions: tuple[Question, ...]
     dispositions: tuple[dict[str, Any], ...]
+    # The script version the card is drawn from; the outcome is checked against it.
+    script_id: int | None = None
 
 
 def load_kit(session: Session, campaign_id: int) -> CampaignKit | None:
@@ -205,6 +221,7 @@ def load_kit(session: Session, campaign_id: int) -> CampaignKit | None:
         },
         body=dict(script.body) if script is not None else {},
         questions=tuple(questions),
+        script_id=script.id if script is not None else None,
         dispositions=tuple(
             {
                 "code": d.code,
@@ -278,6 +295,7 @@ def build_card(kit: CampaignKit, person: dict[str, Any], volunteer: str) -> dict
         **person,
         "phone": phone,
         "script": {
+            "id": kit.script_id,
             "opening": text.opening,
             "sections": [{"title": t, "text": s} for t, s in text.sections],
             "closings": dict(text.closings),

@@ -23,7 +23,9 @@ from phonebank.db.models import (
     Contact,
     DoNotCallEntry,
     Outcome,
+    Script,
     SurveyAnswer,
+    SurveyQuestion,
 )
 from phonebank.live.bus import CallEnded, StationMode
 from phonebank.live.requests import PreviewOffer
@@ -234,6 +236,40 @@ async def test_outcome_with_answers_callback_and_consents_is_recorded_once(world
             assert entry is not None and entry.status is LeadStatus.PENDING
             assert entry.next_attempt_at == callback.due_at and entry.claimed_by is None
             assert entry.last_outcome == "call_back"
+    finally:
+        await client.close()
+
+
+async def test_an_outcome_is_checked_against_the_script_its_card_showed(world: World) -> None:
+    client = await volunteer_at(world, "2")
+    try:
+        token = await screen_token(client)
+        attempt = world.attempt("2")
+        with world.session() as session:
+            shown = session.scalars(select(Script).where(Script.active.is_(True))).one()
+            shown_id, campaign_id = shown.id, shown.campaign_id
+        # During the call an admin saves a new version without the question asked.
+        with world.session() as session, session.begin():
+            session.get(Script, shown_id).active = False  # type: ignore[union-attr]
+            session.add(Script(campaign_id=campaign_id, version=99, active=True, body={}))
+        body: dict[str, Any] = {
+            "client_request_id": "req-script-1",
+            "attempt_id": attempt.id,
+            "disposition": "undecided",
+            "answers": [{"key": "will_vote", "options": ["yes"]}],
+            "consent": {},
+        }
+        # Without the card's version the answer no longer fits the active script ...
+        refused = await post_json(client, "/outcomes", body, token)
+        assert refused.status == 422, await refused.text()
+        # ... with it, the outcome and its answer are recorded.
+        body |= {"client_request_id": "req-script-2", "script_id": shown_id}
+        saved = await post_json(client, "/outcomes", body, token)
+        assert saved.status == 201, await saved.text()
+        with world.session() as session:
+            answer = session.scalars(select(SurveyAnswer)).one()
+            question = session.get(SurveyQuestion, answer.question_id)
+            assert question is not None and question.script_id == shown_id
     finally:
         await client.close()
 

@@ -436,6 +436,8 @@
       notes: $("notes").value,
       answers: surveyAnswers(),
       consent: { email: $("consent-email").checked, sms: $("consent-sms").checked },
+      // The answers are checked against the script version this card showed.
+      script_id: card.script ? card.script.id : null,
     };
     if (chosen.callback) {
       const local = callbackLocal();
