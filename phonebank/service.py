@@ -23,6 +23,7 @@ from phonebank.accounts import routes as account_routes
 from phonebank.accounts.repo import SqlAccountRepo
 from phonebank.accounts.service import AccountService
 from phonebank.admin import routes as admin_routes
+from phonebank.admin.followup_parts import FollowUpScreens, ModemWatch
 from phonebank.admin.recordings import RecordingStore
 from phonebank.agi.fastagi import FastAgiServer
 from phonebank.agi.optout import register_optout
@@ -38,7 +39,7 @@ from phonebank.dialer.runner import RunnerSettings
 from phonebank.dialing import dialing
 from phonebank.followup import routes as followup_routes
 from phonebank.followup.routes import UnsubscribeService
-from phonebank.followup.workers import followup_workers
+from phonebank.followup.workers import composer_for, followup_workers
 from phonebank.health import routes as health_routes
 from phonebank.health.service import HealthService
 from phonebank.live.bus import LiveBus
@@ -147,6 +148,8 @@ async def running_service(
                 unsubscribe = UnsubscribeService(writers, key, clock)
                 # Call pops and station states between the dialer and the screens.
                 bus, desk = LiveBus(), DialDesk()
+                # The follow-up pages show the modem of workers started after the app.
+                modem = ModemWatch()
                 app = create_app(
                     secret_key=key,
                     clock=clock,
@@ -164,6 +167,7 @@ async def running_service(
                             hasher=PasswordHasher(),
                             recordings=demo.recordings if demo else _production_recordings(),
                             work_dir=config.paths.data_dir / "admin",
+                            followup=FollowUpScreens(composer_for(config), modem.view),
                         ),
                     ],
                     secure_cookies=config.web.secure_cookies,
@@ -189,7 +193,9 @@ async def running_service(
                     )
                     if demo is not None:
                         await parts.enter_async_context(demo_floor(ami, bus, demo.stations, clock))
-                    await parts.enter_async_context(followup_workers(config, engine, clock))
+                    modem.workers = await parts.enter_async_context(
+                        followup_workers(config, engine, clock)
+                    )
                     await parts.enter_async_context(_serving(app, config.web.host, config.web.port))
                     yield Running(
                         url=f"http://{_display_host(config.web.host)}:{config.web.port}/",
