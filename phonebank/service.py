@@ -47,6 +47,8 @@ from phonebank.live.requests import DialDesk
 from phonebank.metrics import routes as metrics_routes
 from phonebank.metrics.service import Metrics, parse_networks
 from phonebank.security.passwords import PasswordHasher
+from phonebank.supervisor import routes as supervisor_routes
+from phonebank.supervisor.source import DialerLink
 from phonebank.telephony.adapter import TELEPHONY_EVENTS
 from phonebank.telephony.dnc import SqlDncWriter
 from phonebank.volunteer import routes as volunteer_routes
@@ -148,8 +150,9 @@ async def running_service(
                 unsubscribe = UnsubscribeService(writers, key, clock)
                 # Call pops and station states between the dialer and the screens.
                 bus, desk = LiveBus(), DialDesk()
-                # The follow-up pages show the modem of workers started after the app.
-                modem = ModemWatch()
+                # The follow-up pages show the modem of workers started after the app,
+                # the wallboard the dialer started after it too.
+                modem, floor = ModemWatch(), DialerLink()
                 app = create_app(
                     secret_key=key,
                     clock=clock,
@@ -169,13 +172,16 @@ async def running_service(
                             work_dir=config.paths.data_dir / "admin",
                             followup=FollowUpScreens(composer_for(config), modem.view),
                         ),
+                        supervisor_routes.setup(
+                            engine=engine, clock=clock, floor=floor, bus=bus, ami=ami
+                        ),
                     ],
                     secure_cookies=config.web.secure_cookies,
                     # A disabled account or a changed role counts within seconds.
                     roles=AccountRoles(account_repo.current_role, clock),
                 )
                 async with contextlib.AsyncExitStack() as parts:
-                    await parts.enter_async_context(
+                    dialer = await parts.enter_async_context(
                         dialing(
                             engine=engine,
                             ami=ami,
@@ -191,6 +197,7 @@ async def running_service(
                             ),
                         )
                     )
+                    floor.attach(dialer)
                     if demo is not None:
                         await parts.enter_async_context(demo_floor(ami, bus, demo.stations, clock))
                     modem.workers = await parts.enter_async_context(

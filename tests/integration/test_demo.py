@@ -85,6 +85,26 @@ async def test_demo_serves_logs_in_and_stops_cleanly(demo: Demo) -> None:
         assert "connectée" in text
         assert "Bénévole Démo · bénévole" in text
 
+    # The supervisor's wallboard shows the live floor.
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        async with session.get(f"{base}/login?with=account") as page:
+            token = re.search(r'name="csrf_token" value="([^"]+)"', await page.text())
+        assert token
+        form = {
+            "username": "supervisor",
+            "password": logins["supervisor"],
+            "csrf_token": token[1],
+        }
+        async with session.post(f"{base}/login", data=form) as home:
+            assert home.status == 200
+        async with session.get(f"{base}/supervisor") as wallboard:
+            assert wallboard.status == 200
+        async with session.get(f"{base}/supervisor/state") as state:
+            assert state.status == 200
+            floor = await state.json()
+        assert len(floor["stations"]) == 15
+        assert floor["campaigns"] and floor["dialer"]
+
     demo.process.send_signal(signal.SIGINT)
     assert demo.process.wait(60) == 0, "\n".join(demo.lines)
     assert "Stopped; nothing left running." in demo.lines[-1]
