@@ -79,7 +79,12 @@ async def _serve(config: Config, *, demo: bool, migrate: bool) -> int:
             )
         print("Press Ctrl-C to stop.", flush=True)
         await stop.wait()
-        print("Stopping…", file=sys.stderr, flush=True)
+        print(
+            "Stopping… (calls still ringing may take up to 35 s to end; calls in progress "
+            "are not cut)",
+            file=sys.stderr,
+            flush=True,
+        )
     print("Stopped; nothing left running.", file=sys.stderr, flush=True)
     return 0
 
