@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from phonebank.ami.client import AmiClient
-from phonebank.db.engine import session_factory
+from phonebank.calls.keypad import KeypadOutcomes
+from phonebank.db.engine import session_factory, writer_session_factory
 from phonebank.db.models import Station
 from phonebank.dialer.runner import RunnerSettings
 from phonebank.dialer.service import DialerService
@@ -105,6 +106,10 @@ async def dialing(
     telephony = AmiTelephony(
         ami, CallSettings(caller_id=""), clock=clock, settings_for=settings_for
     )
+    # A handset without a screen records the call just ended with `*` and a digit.
+    keypad = KeypadOutcomes(
+        writer_session_factory(engine), clock, lambda station: bus.subscribers(station) > 0
+    )
     dialer = DialerService(
         engine=engine,
         telephony=telephony,
@@ -113,6 +118,7 @@ async def dialing(
         trunk=trunk,
         settings=settings or RunnerSettings(),
         desk=desk,
+        on_station_key=keypad,
     )
     running = dialer
     telephony.set_listener(
@@ -128,6 +134,7 @@ async def dialing(
         yield running
     finally:
         stop.set()
+        await keypad.drain()
         for task in tasks:
             with contextlib.suppress(Exception):
                 await task

@@ -79,7 +79,7 @@ class OutcomeInput:
     client_request_id: str
     campaign_id: int
     contact_id: int
-    user_id: int
+    user_id: int | None  # None: recorded from a handset without a screen
     disposition_code: str
     channel: OutcomeChannel = OutcomeChannel.PHONE
     attempt_id: int | None = None

@@ -148,7 +148,7 @@ class CampaignRunner:
         settings: RunnerSettings | None = None,
         engine_id: str | None = None,
         station_user: Callable[[str], int | None] | None = None,
-        on_station_key: Callable[[str, str, float], None] | None = None,
+        on_station_key: Callable[[str, str, str | None, float], None] | None = None,
         accepts_station: Callable[[str], bool] | None = None,
         desk: DialDesk | None = None,
     ) -> None:
@@ -390,7 +390,7 @@ class CampaignRunner:
         key = event.kind is EventKind.STATION_KEY and event.station and event.detail
         if key and self.on_station_key is not None:
             assert event.station is not None and event.detail is not None
-            self.on_station_key(event.station, event.detail, event.at)
+            self.on_station_key(event.station, event.detail, event.attempt_id, event.at)
         if event.kind is EventKind.STATION_KEY:
             return  # it names the station's last call, but neither changes nor ends it
         attempt = event.attempt_id

@@ -57,7 +57,7 @@ class DialerService:
     engine_factory: EngineFactory = default_engine
     station_user: Callable[[str], int | None] | None = None
     station_campaign: Callable[[str], int | None] | None = None
-    on_station_key: Callable[[str, str, float], None] | None = None
+    on_station_key: Callable[[str, str, str | None, float], None] | None = None
     rescan_seconds: float = 30.0
     # "sim": every campaign dials the simulated network (the demo); "" = the real trunk.
     trunk: str = ""
@@ -163,7 +163,7 @@ async def run_active_campaigns(
     settings: RunnerSettings | None = None,
     station_user: Callable[[str], int | None] | None = None,
     station_campaign: Callable[[str], int | None] | None = None,
-    on_station_key: Callable[[str, str, float], None] | None = None,
+    on_station_key: Callable[[str, str, str | None, float], None] | None = None,
     rescan_seconds: float = 30.0,
 ) -> None:
     """Dial for every ACTIVE campaign until `stop` is set (see DialerService)."""
