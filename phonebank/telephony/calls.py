@@ -24,6 +24,19 @@ Decisions worth knowing (docs/telephony.md has the table):
   Originate itself: that station is reserved from the dial on, taken again if its
   handset leaves and comes back while the call rings, and the voter is never given
   another one (without its handset there the dialplan abandons the call).
+
+Call-backs (a voter calling the campaign's number who pressed 2) are not the
+engine's: they have their own id (`in-<uniqueid>`), live in `_inbound`, and never
+appear in a `TelephonyEvent`, which the engine, runner and ledger would take for
+one of their attempts. The caller joins the same line as the outbound people
+waiting, in order of arrival (first come first: a caller waits at most
+PHONEBANK_INBOUND_WAIT_MS, so none is passed over for ever, and a person the
+engine dialled is not put behind callers who arrived after them), and gets a
+station by the same `SetStation`. While the caller talks, the engine must not
+count that station as ready: its bridging emits STATION_PAUSED for the station.
+When the caller hangs up the station goes to wrap-up like after any call, and
+nothing is emitted: it is taken again once the volunteer says ready (screen or
+*0), which emits STATION_READY as usual.
 """
 
 from __future__ import annotations
@@ -39,6 +52,9 @@ from phonebank.telephony.signals import (
     Bridged,
     CallLeft,
     DialFailed,
+    InboundBridged,
+    InboundGaveUp,
+    InboundWaiting,
     Signal,
     StationAbsent,
     StationJoined,
@@ -46,6 +62,7 @@ from phonebank.telephony.signals import (
     StationLeft,
     Verdict,
     dial_status_kind,
+    is_inbound,
     originate_reason_kind,
     verdict_kind,
 )
@@ -98,6 +115,16 @@ class Call:
     station: str | None = None  # preview: the only station this voter may be put through to
 
 
+@dataclass(slots=True)
+class InboundCall:
+    """A voter who called back and asked for a volunteer."""
+
+    attempt_id: str  # in-<uniqueid>, from the dialplan
+    channel: str  # the caller's channel, where PHONEBANK_STATION is set
+    seq: int = 0
+    bridged: bool = False
+
+
 class CallBook:
     def __init__(self, stations: StationPool | None = None) -> None:
         self.stations = stations or StationPool()
@@ -107,6 +134,7 @@ class CallBook:
         # Calls in a station's bridge that another process placed (ours before a
         # crash): attempt -> station. They keep their station busy until they end.
         self._foreign: dict[str, str] = {}
+        self._inbound: dict[str, InboundCall] = {}  # call-backs waiting or talking
         # Bumped by every change; a reconciliation skips what changed after it asked.
         self.seq = 0
         self._holding = False
@@ -122,6 +150,13 @@ class CallBook:
     def in_flight(self) -> frozenset[str]:
         return frozenset(self._calls)
 
+    def inbound(self) -> frozenset[str]:
+        """Call-backs waiting for a station or talking to one."""
+        return frozenset(self._inbound)
+
+    def inbound_call(self, attempt: str) -> InboundCall | None:
+        return self._inbound.get(attempt)
+
     # -- the Originate -----------------------------------------------------------------------
 
     def placed(self, attempt: str, number: str, at: float, station: str | None = None) -> bool:
@@ -131,6 +166,8 @@ class CallBook:
         or it holds another call): the call is in the book, and must then be refused."""
         if attempt in self._calls:
             raise ValueError(f"attempt {attempt!r} is already in flight: it is never dialled twice")
+        if is_inbound(attempt):
+            raise ValueError(f"attempt {attempt!r} looks like a call-back's id")
         self.seq += 1
         self._calls[attempt] = Call(attempt, number, at, seq=self.seq, station=station)
         if station is None:
@@ -218,6 +255,15 @@ class CallBook:
                 return self._station_left(signal.station, at)
             case StationKey():
                 return self._key(signal.station, signal.key, at)
+            case InboundWaiting():
+                return self._inbound_waiting(signal.attempt_id, signal.channel)
+            case InboundBridged():
+                return self._inbound_bridged(signal.attempt_id, signal.station, at)
+            case InboundGaveUp():
+                inbound = self._touch_inbound(signal.attempt_id)
+                if inbound is None or inbound.bridged:
+                    return []
+                return self._inbound_over(inbound)
         return []
 
     def _verdict(self, signal: Verdict, at: float) -> list[Effect]:
@@ -245,7 +291,7 @@ class CallBook:
             log.warning("attempt %s joined station %s, which has a call already", attempt, station)
         if attempt in self._waiting:
             self._waiting.remove(attempt)
-        if displaced is not None and displaced in self._calls:
+        if displaced is not None and (displaced in self._calls or displaced in self._inbound):
             self._waiting.insert(0, displaced)
         call.phase = Phase.BRIDGED
         return [TelephonyEvent(EventKind.BRIDGED, at, attempt, station), *self._assign()]
@@ -254,12 +300,18 @@ class CallBook:
         # The dialplan found no handset in that bridge: the pool was wrong about it.
         effects = self._station_left(station, at)
         call = self._calls.get(attempt)
-        waiting = call is not None and call.phase is Phase.WAITING
+        inbound = self._inbound.get(attempt)
+        waiting = (call is not None and call.phase is Phase.WAITING) or (
+            inbound is not None and not inbound.bridged
+        )
         if waiting and attempt not in self._waiting and self.stations.holder(attempt) is None:
             self._waiting.insert(0, attempt)
         return effects + self._assign()
 
     def _left(self, attempt: str, at: float) -> list[Effect]:
+        inbound = self._touch_inbound(attempt)
+        if inbound is not None:
+            return self._inbound_over(inbound)
         call = self._touch(attempt)
         if call is None:
             station = self._foreign.pop(attempt, None)
@@ -277,6 +329,52 @@ class CallBook:
         # Also the end of a failed dial: wait for the dialplan's or the Originate's reason.
         call.gone = True
         return []
+
+    # -- call-backs --------------------------------------------------------------------------
+
+    def _inbound_waiting(self, attempt: str, channel: str) -> list[Effect]:
+        if attempt in self._inbound:
+            return []
+        self._inbound[attempt] = InboundCall(attempt, channel, self.seq)
+        self._waiting.append(attempt)
+        return self._assign()
+
+    def _inbound_bridged(self, attempt: str, station: str, at: float) -> list[Effect]:
+        inbound = self._touch_inbound(attempt)
+        if inbound is None:
+            # Its wait began before we listened (a restart): it holds the station all the same.
+            inbound = self._inbound[attempt] = InboundCall(attempt, "", self.seq)
+        if inbound.bridged:
+            return []
+        self._mark_station(station)
+        accepted, displaced = self.stations.take(station, attempt, remember=False)
+        if attempt in self._waiting:
+            self._waiting.remove(attempt)
+        if displaced is not None and (displaced in self._calls or displaced in self._inbound):
+            self._waiting.insert(0, displaced)
+        inbound.bridged = True
+        effects: list[Effect] = []
+        if not accepted:
+            log.warning(
+                "call-back %s joined station %s, which has a call already", attempt, station
+            )
+        elif self.stations.allowed(station):
+            # The engine counts the station as busy (not as ready) while the caller talks.
+            effects.append(TelephonyEvent(EventKind.STATION_PAUSED, at, station=station))
+        return effects + self._assign()
+
+    def _inbound_over(self, inbound: InboundCall) -> list[Effect]:
+        """The caller hung up, or gave up waiting: the station goes to wrap-up, or is freed."""
+        del self._inbound[inbound.attempt_id]
+        if inbound.attempt_id in self._waiting:
+            self._waiting.remove(inbound.attempt_id)
+        held = self.stations.holder(inbound.attempt_id)
+        if held is not None:
+            if inbound.bridged:
+                self.stations.hang_up(held, inbound.attempt_id)
+            else:
+                self.stations.release(held, inbound.attempt_id)
+        return self._assign()
 
     # -- stations ----------------------------------------------------------------------------
 
@@ -296,6 +394,12 @@ class CallBook:
         if not was_present:
             return []
         effects: list[Effect] = []
+        inbound = self._inbound.get(held) if held is not None else None
+        if inbound is not None and bridged:
+            # Its bridge lets the caller out too; no event: the engine never knew of it.
+            del self._inbound[inbound.attempt_id]
+        elif inbound is not None:
+            self._waiting.insert(0, inbound.attempt_id)
         call = self._calls.get(held) if held is not None else None
         if call is not None and bridged:
             # Its bridge lets the voter out when the station leaves: the call is over.
@@ -327,7 +431,11 @@ class CallBook:
         """The Setvar naming `station` did not reach the call: free the station again."""
         self.seq += 1
         call = self._calls.get(attempt)
-        if call is None or call.phase is not Phase.WAITING:
+        inbound = self._inbound.get(attempt)
+        waiting = (call is not None and call.phase is Phase.WAITING) or (
+            inbound is not None and not inbound.bridged
+        )
+        if not waiting:
             return []
         if self.stations.holder(attempt) == station:
             self.stations.release(station, attempt)
@@ -365,10 +473,20 @@ class CallBook:
             in_bridge = live.attempts[call.attempt_id]
             if in_bridge is not None and call.phase is not Phase.BRIDGED:
                 effects += self._bridged(call.attempt_id, in_bridge, at)
+        for inbound in list(self._inbound.values()):
+            if inbound.seq > asked:
+                continue
+            if inbound.attempt_id not in live.attempts:
+                effects += self._inbound_over(inbound)
+                continue
+            in_bridge = live.attempts[inbound.attempt_id]
+            if in_bridge is not None and not inbound.bridged:
+                effects += self._inbound_bridged(inbound.attempt_id, in_bridge, at)
         for attempt, in_bridge in live.attempts.items():
             # A voter another process put through (we restarted mid-call) still holds
             # that station: never put a second voter into the same bridge.
-            if attempt not in self._calls and in_bridge is not None:
+            known = attempt in self._calls or attempt in self._inbound
+            if not known and in_bridge is not None:
                 accepted, _ = self.stations.take(in_bridge, attempt)
                 if accepted:
                     self._foreign[attempt] = in_bridge
@@ -392,6 +510,12 @@ class CallBook:
         if call is not None:
             call.seq = self.seq
         return call
+
+    def _touch_inbound(self, attempt: str) -> InboundCall | None:
+        inbound = self._inbound.get(attempt)
+        if inbound is not None:
+            inbound.seq = self.seq
+        return inbound
 
     def _mark_station(self, station: str) -> None:
         self._station_seq[station] = self.seq
@@ -420,13 +544,23 @@ class CallBook:
         if self._holding:
             return effects
         for attempt in list(self._waiting):
-            call = self._calls.get(attempt)
-            if call is None or call.phase is not Phase.WAITING or call.station is not None:
+            channel = self._waiting_channel(attempt)
+            if channel is None:
                 self._waiting.remove(attempt)
                 continue
             station = self.stations.pick(attempt)
             if station is None:
                 break
             self._waiting.remove(attempt)
-            effects.append(SetStation(attempt, call.channel, station))
+            effects.append(SetStation(attempt, channel, station))
         return effects
+
+    def _waiting_channel(self, attempt: str) -> str | None:
+        """Where to name a station for this person in line; None: not waiting any more."""
+        inbound = self._inbound.get(attempt)
+        if inbound is not None:
+            return None if inbound.bridged else inbound.channel
+        call = self._calls.get(attempt)
+        if call is None or call.phase is not Phase.WAITING or call.station is not None:
+            return None
+        return call.channel

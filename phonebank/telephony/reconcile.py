@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 
 from phonebank.ami.snapshot import ATTEMPT_VARIABLE, Headers, channel_variables, to_int
 from phonebank.telephony.calls import LiveView
-from phonebank.telephony.signals import is_answered_leg, station_of_bridge
+from phonebank.telephony.signals import is_answered_leg, is_inbound, station_of_bridge
 
 Message = Mapping[str, str]
 
@@ -35,9 +35,9 @@ def live_view(channels: Iterable[Message], rooms: Iterable[Message]) -> LiveView
         if not attempt:
             continue
         station = None
-        if headers.get("application").lower() == "confbridge" and is_answered_leg(
-            headers.get("channel")
-        ):
+        # The voter's side: an Originate's answered leg, or a call-back's own channel.
+        voter = is_answered_leg(headers.get("channel")) or is_inbound(attempt)
+        if headers.get("application").lower() == "confbridge" and voter:
             station = station_of_bridge(headers.get("applicationdata").split(",")[0])
         if attempts.get(attempt) is None:
             attempts[attempt] = station

@@ -20,6 +20,12 @@ The sources, per docs/telephony.md:
   not used: it comes a moment *before* the handset is in its bridge, and a station
   named then would be reported absent by the dialplan.
 - `PhonebankStationKey` → `StationKey`.
+- Call-backs (`phonebank-inbound`, key 2): `PhonebankInboundWaiting` →
+  `InboundWaiting`, `PhonebankInboundBridged` → `InboundBridged`,
+  `PhonebankInboundNobody` (no station in time) → `InboundGaveUp`. The dialplan
+  gives the caller's channel an id of its own, `in-<uniqueid>` in
+  `PHONEBANK_ATTEMPT` (`is_inbound`), so its `Hangup` or `ConfbridgeLeave` is a
+  `CallLeft` too, whatever the channel's technology.
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ from phonebank.dialer.telephony import EventKind
 STATION_BRIDGE_PREFIX = "phonebank-station-"
 STATION_CONTEXT = "phonebank-stations"
 OUTBOUND_CONTEXT = "phonebank-outbound"
+# The id the dialplan gives a call-back (`in-${UNIQUEID}`): never one the engine placed.
+INBOUND_PREFIX = "in-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +85,27 @@ class CallLeft:
 
 
 @dataclass(frozen=True, slots=True)
+class InboundWaiting:
+    """A caller pressed 2 for a volunteer: name a station on `channel` (AMI Setvar)."""
+
+    attempt_id: str  # in-<uniqueid>
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class InboundBridged:
+    attempt_id: str
+    station: str
+
+
+@dataclass(frozen=True, slots=True)
+class InboundGaveUp:
+    """No station in time: the dialplan plays `nobody-free` and hangs up."""
+
+    attempt_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class StationJoined:
     station: str
 
@@ -102,6 +131,9 @@ Signal = (
     | StationJoined
     | StationLeft
     | StationKey
+    | InboundWaiting
+    | InboundBridged
+    | InboundGaveUp
 )
 
 
@@ -120,6 +152,17 @@ def is_answered_leg(channel: str) -> bool:
         and f"@{OUTBOUND_CONTEXT}-" in channel
         and (channel.endswith(";1"))
     )
+
+
+def is_inbound(attempt: str) -> bool:
+    """A call-back's id, given by the dialplan, not an attempt of the engine."""
+    return attempt.startswith(INBOUND_PREFIX)
+
+
+def _left_leg(attempt: str, channel: str) -> bool:
+    # The voter's side of a call: the answered leg of an Originate, or the caller's
+    # own channel (the only one carrying a call-back's id: it is not inherited).
+    return bool(attempt) and (is_answered_leg(channel) or is_inbound(attempt))
 
 
 def verdict_kind(status: str) -> EventKind:
@@ -184,6 +227,12 @@ def _user_signal(event: UserEvent) -> Signal | None:
         return Abandoned(attempt)
     if kind == "PhonebankStationAbsent" and attempt and station:
         return StationAbsent(attempt, station)
+    if kind == "PhonebankInboundWaiting" and is_inbound(attempt):
+        return InboundWaiting(attempt, f.get("channel", "").strip() or channel)
+    if kind == "PhonebankInboundBridged" and is_inbound(attempt) and station:
+        return InboundBridged(attempt, station)
+    if kind == "PhonebankInboundNobody" and is_inbound(attempt):
+        return InboundGaveUp(attempt)
     if kind == "PhonebankStationLogout" and station:
         return StationLeft(station)
     key = f.get("key", "").strip()
@@ -198,7 +247,7 @@ def read_signal(event: AmiEvent) -> Signal | None:
         return _user_signal(event)
     if isinstance(event, Hangup):
         attempt = event.attempt_id
-        if attempt and is_answered_leg(event.channel.name):
+        if attempt and _left_leg(attempt, event.channel.name):
             return CallLeft(attempt, event.channel.name)
         return None
     if event.name in {"ConfbridgeJoin", "ConfbridgeLeave"}:
@@ -211,6 +260,6 @@ def read_signal(event: AmiEvent) -> Signal | None:
             joined = event.name == "ConfbridgeJoin"
             return StationJoined(station) if joined else StationLeft(station)
         attempt = _attempt(fields)
-        if event.name == "ConfbridgeLeave" and attempt and is_answered_leg(channel):
+        if event.name == "ConfbridgeLeave" and _left_leg(attempt, channel):
             return CallLeft(attempt, channel)
     return None

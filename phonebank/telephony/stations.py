@@ -130,8 +130,11 @@ class StationPool:
         self._holder[attempt] = station
         return True
 
-    def take(self, station: str, attempt: str) -> tuple[bool, str | None]:
+    def take(self, station: str, attempt: str, *, remember: bool = True) -> tuple[bool, str | None]:
         """The dialplan put `attempt` into this station's bridge.
+
+        `remember=False` (a call-back) leaves `last_call`, what the station's keypad
+        codes are about, on the last call the engine placed.
 
         Returns (accepted, displaced): not accepted when the station already has
         another call in its bridge (the pool keeps that one); `displaced` is another
@@ -146,7 +149,9 @@ class StationPool:
         displaced = state.call if state.call != attempt else None
         if displaced is not None:
             self._holder.pop(displaced, None)
-        state.call, state.bridged, state.last_call = attempt, True, attempt
+        state.call, state.bridged = attempt, True
+        if remember:
+            state.last_call = attempt
         self._holder[attempt] = station
         return True, displaced
 
