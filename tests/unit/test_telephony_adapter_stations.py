@@ -3,9 +3,11 @@
 The stateful test plays a floor against `CallBook`: handsets come and go, screens
 pause, people answer, and a model of the dialplan puts a person into the station
 named by a `SetStation` (or reports it absent, or gives up), the link drops and
-is reconciled. Whatever the order, every station has at most one live call, every
-call ends exactly once, and a station is only named when it is present, ready and
-free.
+is reconciled. Voters also call back and ask for a volunteer (`in-…` calls): they
+wait in the same line, and the engine never hears of them except as a station
+paused while one talks. Whatever the order, every station has at most one live
+call, inbound or outbound, every call ends exactly once, and a station is only
+named when it is present, ready and free.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from phonebank.telephony.signals import (
     Bridged,
     CallLeft,
     DialFailed,
+    InboundBridged,
+    InboundGaveUp,
+    InboundWaiting,
     StationAbsent,
     StationJoined,
     StationKey,
@@ -99,6 +104,7 @@ class Floor(RuleBasedStateMachine):
         self.live_at: dict[str, str] = {}  # station -> the call in its bridge (from events)
         self.ended: set[str] = set()
         self.placed: set[str] = set()
+        self.paused: list[str] = []
 
     def tick(self) -> float:
         self.clock += 0.1
@@ -111,16 +117,25 @@ class Floor(RuleBasedStateMachine):
             else:
                 self.check_event(effect)
         for order in (e for e in effects if isinstance(e, SetStation)):
-            call = self.book.get(order.attempt_id)
-            if call is None or call.phase.value != "waiting":
+            if not self.waiting(order.attempt_id):
                 continue  # settled later in the same batch: its Setvar just fails
             state = self.book.stations.get(order.station)
             # Named only when present; the pool reserved it for this call alone.
             assert state is not None and state.present
             assert state.call == order.attempt_id
 
+    def waiting(self, attempt: str) -> bool:
+        inbound = self.book.inbound_call(attempt)
+        if inbound is not None:
+            return not inbound.bridged
+        call = self.book.get(attempt)
+        return call is not None and call.phase.value == "waiting"
+
     def check_event(self, event: TelephonyEvent) -> None:
         attempt = event.attempt_id
+        assert attempt is None or not attempt.startswith("in-"), "the engine heard a call-back"
+        if event.kind is EventKind.STATION_PAUSED:
+            self.paused.append(event.station or "")
         if event.kind is not EventKind.STATION_KEY and attempt is not None:
             assert attempt in self.placed
             assert attempt not in self.ended, f"{attempt} had an event after its end"
@@ -164,11 +179,12 @@ class Floor(RuleBasedStateMachine):
     @rule(data=st.data(), outcome=st.sampled_from(["bridge", "bridge", "abandon", "setvar"]))
     def dialplan(self, data: st.DataObject, outcome: str) -> None:
         order = self.orders.pop(data.draw(st.integers(0, len(self.orders) - 1)))
-        call = self.book.get(order.attempt_id)
-        if call is None or call.phase.value != "waiting":
+        if not self.waiting(order.attempt_id):
             return
         at = self.tick()
-        if outcome == "setvar":
+        if order.attempt_id.startswith("in-"):
+            self.inbound_dialplan(order, outcome, at)
+        elif outcome == "setvar":
             self.apply(self.book.setvar_failed(order.attempt_id, order.station, at))
         elif outcome == "abandon":
             self.apply(self.book.signal(Abandoned(order.attempt_id), at))
@@ -176,6 +192,43 @@ class Floor(RuleBasedStateMachine):
             self.apply(self.book.signal(Bridged(order.attempt_id, order.station), at))
         else:
             self.apply(self.book.signal(StationAbsent(order.attempt_id, order.station), at))
+
+    def inbound_dialplan(self, order: SetStation, outcome: str, at: float) -> None:
+        attempt, station = order.attempt_id, order.station
+        if outcome == "setvar":
+            self.apply(self.book.setvar_failed(attempt, station, at))
+        elif outcome == "abandon":
+            self.apply(self.book.signal(InboundGaveUp(attempt), at))
+        elif station in self.handsets:
+            assert station not in self.live_at, "a caller was named a station on a call"
+            self.paused.clear()
+            self.apply(self.book.signal(InboundBridged(attempt, station), at))
+            assert self.paused == [station], "the engine must count the station as busy"
+            self.live_at[station] = attempt
+        else:
+            self.apply(self.book.signal(StationAbsent(attempt, station), at))
+
+    @rule()
+    def voter_calls_back(self) -> None:
+        self.count += 1
+        attempt = f"in-{self.count}"
+        self.apply(self.book.signal(InboundWaiting(attempt, f"chan-{attempt}"), self.tick()))
+
+    @rule(data=st.data())
+    def caller_hangs_up(self, data: st.DataObject) -> None:
+        calls = sorted(self.book.inbound())
+        if calls:
+            attempt = data.draw(st.sampled_from(calls))
+            self.apply(self.book.signal(CallLeft(attempt, f"chan-{attempt}"), self.tick()))
+            self.forget_callers()
+
+    def forget_callers(self) -> None:
+        """Callers the book let go of are no longer in any bridge of the world."""
+        for station, attempt in list(self.live_at.items()):
+            if attempt.startswith("in-") and (
+                attempt not in self.book.inbound() or station not in self.handsets
+            ):
+                del self.live_at[station]
 
     @rule(data=st.data())
     def voter_hangs_up(self, data: st.DataObject) -> None:
@@ -193,6 +246,7 @@ class Floor(RuleBasedStateMachine):
     def put_down(self, station: str) -> None:
         self.handsets.discard(station)
         self.apply(self.book.signal(StationLeft(station), self.tick()))
+        self.forget_callers()
 
     @rule(station=st.sampled_from(STATIONS), ready=st.booleans(), by_key=st.booleans())
     def screen(self, station: str, ready: bool, by_key: bool) -> None:
@@ -220,9 +274,9 @@ class Floor(RuleBasedStateMachine):
     @rule(data=st.data())
     def restart(self, data: st.DataObject) -> None:
         """The link drops and comes back: some calls and handsets are gone."""
-        calls = sorted(self.book.in_flight())
+        calls = sorted(self.book.in_flight() | self.book.inbound())
         gone = set(data.draw(st.lists(st.sampled_from(calls), unique=True))) if calls else set()
-        for attempt in calls:
+        for attempt in self.book.in_flight():
             self.book.originate_unknown(attempt)
         if data.draw(st.booleans()):
             self.handsets.clear()
@@ -233,6 +287,10 @@ class Floor(RuleBasedStateMachine):
         }
         live = LiveView(attempts=attempts, stations=frozenset(self.handsets))
         self.apply(self.book.reconcile(live, self.book.seq, self.tick()))
+        for station, attempt in list(self.live_at.items()):
+            if attempt in gone:
+                del self.live_at[station]
+        self.forget_callers()
 
     @invariant()
     def one_call_per_station_and_one_station_per_call(self) -> None:
@@ -242,10 +300,10 @@ class Floor(RuleBasedStateMachine):
                 assert state.call not in holders, "a call holds two stations"
                 holders[state.call] = station
                 assert self.book.stations.holder(state.call) == station
-                assert state.call in self.book.in_flight()
+                assert state.call in self.book.in_flight() | self.book.inbound()
             if state.bridged:
                 assert state.call is not None
-        for attempt in self.book.in_flight():
+        for attempt in self.book.in_flight() | self.book.inbound():
             held = self.book.stations.holder(attempt)
             if held is not None:
                 assert holders.get(attempt) == held, "a station was given two calls"
