@@ -13,7 +13,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from phonebank.campaigns.defaults import DEFAULT_DISPOSITIONS
+from phonebank.campaigns.defaults import add_default_dispositions
 from phonebank.db.engine import make_engine, session_factory
 from phonebank.db.enums import CampaignStatus, DialMode, PhoneType, Role, SupportLevel
 from phonebank.db.models import (
@@ -21,7 +21,6 @@ from phonebank.db.models import (
     CallListEntry,
     Campaign,
     Contact,
-    Disposition,
     PhoneNumber,
     Station,
     User,
@@ -186,21 +185,7 @@ def _ensure_campaign(session: Session) -> None:
     )
     session.add(campaign)
     session.flush()  # the contacts need the campaign's id
-    for position, d in enumerate(DEFAULT_DISPOSITIONS):
-        session.add(
-            Disposition(
-                campaign=campaign,
-                code=d.code,
-                label=d.label,
-                category=d.category,
-                shortcut_key=d.key,
-                position=position,
-                recycle_action=d.recycle,
-                retry_delay_minutes=d.retry_minutes,
-                adds_to_dnc=d.adds_to_dnc,
-                follow_up=d.follow_up,
-            )
-        )
+    add_default_dispositions(session, campaign.id)
     call_list = CallList(campaign=campaign, name="Indécis Lyon")
     session.add(call_list)
     ensure_sample_script(session, campaign.id)

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from phonebank.admin.campaign_form import CampaignValues
-from phonebank.campaigns.defaults import DEFAULT_DISPOSITIONS
+from phonebank.campaigns.defaults import add_default_dispositions
 from phonebank.db.enums import CampaignStatus
 from phonebank.db.models import CallList, Campaign, Contact, Disposition
 
@@ -90,21 +90,7 @@ def create(session: Session, values: CampaignValues) -> int:
             session.add(campaign)
     except IntegrityError:
         raise NameTaken(values.name) from None
-    for position, d in enumerate(DEFAULT_DISPOSITIONS):
-        session.add(
-            Disposition(
-                campaign_id=campaign.id,
-                code=d.code,
-                label=d.label,
-                category=d.category,
-                shortcut_key=d.key,
-                position=position,
-                recycle_action=d.recycle,
-                retry_delay_minutes=d.retry_minutes,
-                adds_to_dnc=d.adds_to_dnc,
-                follow_up=d.follow_up,
-            )
-        )
+    add_default_dispositions(session, campaign.id)
     return campaign.id
 
 

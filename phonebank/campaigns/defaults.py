@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from phonebank.db.enums import DispositionCategory as C
 from phonebank.db.enums import FollowUpChannel, RecycleAction
+from phonebank.db.models import Disposition
 
 DAY = 24 * 60
 
@@ -69,3 +72,24 @@ DEFAULT_DISPOSITIONS: tuple[DispositionDefault, ...] = (
         adds_to_dnc=True,
     ),
 )
+
+
+def add_default_dispositions(session: Session, campaign_id: int) -> dict[str, Disposition]:
+    """Adds the defaults to a campaign already flushed; the new rows by code."""
+    rows = {
+        d.code: Disposition(
+            campaign_id=campaign_id,
+            code=d.code,
+            label=d.label,
+            category=d.category,
+            shortcut_key=d.key,
+            position=position,
+            recycle_action=d.recycle,
+            retry_delay_minutes=d.retry_minutes,
+            adds_to_dnc=d.adds_to_dnc,
+            follow_up=d.follow_up,
+        )
+        for position, d in enumerate(DEFAULT_DISPOSITIONS)
+    }
+    session.add_all(rows.values())
+    return rows

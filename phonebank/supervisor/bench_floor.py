@@ -12,7 +12,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from phonebank.campaigns.defaults import DEFAULT_DISPOSITIONS
+from phonebank.campaigns.defaults import add_default_dispositions
 from phonebank.db.engine import session_factory
 from phonebank.db.enums import AttemptResult, AttemptState, CampaignStatus, LeadStatus
 from phonebank.db.models import (
@@ -114,20 +114,7 @@ def seed(engine: Engine, *, stations: int, leads: int, now: datetime) -> dict[in
             session.add(campaign)
             session.flush()
             names[campaign.id] = name
-            session.execute(
-                insert(Disposition),
-                [
-                    {
-                        "campaign_id": campaign.id,
-                        "code": d.code,
-                        "label": d.label,
-                        "category": d.category,
-                        "position": i,
-                        "recycle_action": d.recycle,
-                    }
-                    for i, d in enumerate(DEFAULT_DISPOSITIONS)
-                ],
-            )
+            add_default_dispositions(session, campaign.id)
             _lists(session, campaign.id, leads // 2, rng)
         session.flush()
         for cid in names:

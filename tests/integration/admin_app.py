@@ -26,14 +26,13 @@ from phonebank.accounts.service import AccountService
 from phonebank.admin import routes as admin_routes
 from phonebank.admin.followup_parts import FollowUpScreens
 from phonebank.admin.recordings import RecordingStore
-from phonebank.campaigns.defaults import DEFAULT_DISPOSITIONS
+from phonebank.campaigns.defaults import add_default_dispositions
 from phonebank.db.engine import make_engine, session_factory
 from phonebank.db.enums import AttemptResult, AttemptState, Language, QuestionKind, Role
 from phonebank.db.models import (
     CallAttempt,
     Campaign,
     Contact,
-    Disposition,
     Outcome,
     Script,
     SurveyAnswer,
@@ -156,19 +155,7 @@ def seed_calls(session: Session, volunteer: int) -> int:
     campaign = Campaign(name="Lyon 2027", time_zone="Europe/Paris")
     session.add(campaign)
     session.flush()
-    codes = {}
-    for position, d in enumerate(DEFAULT_DISPOSITIONS):
-        row = Disposition(
-            campaign_id=campaign.id,
-            code=d.code,
-            label=d.label,
-            category=d.category,
-            shortcut_key=d.key,
-            position=position,
-            recycle_action=d.recycle,
-        )
-        session.add(row)
-        codes[d.code] = row
+    codes = add_default_dispositions(session, campaign.id)
     script = Script(campaign_id=campaign.id, version=1, title="v1", active=True)
     question = SurveyQuestion(
         key="vote", position=0, kind=QuestionKind.SINGLE, prompt="Will you vote?"
