@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from phonebank.db.enums import ConsentChannel, DispositionCategory, FollowUpChannel, PhoneType
@@ -24,8 +24,7 @@ from phonebank.db.models.followup import Suppression
 from phonebank.followup.merge import ContactFields
 from phonebank.followup.rules import FollowUpRules
 from phonebank.followup.segments import Segment
-from phonebank.lists.headers import fold
-from phonebank.lists.targeting import birth_date_bounds
+from phonebank.lists.target_query import contacts_query, kept
 
 _BATCH = 500
 
@@ -58,41 +57,6 @@ def _batches(ids: Sequence[int]) -> Iterator[Sequence[int]]:
         yield ids[start : start + _BATCH]
 
 
-def _query(campaign_id: int, segment: Segment, today: date) -> Select[int, str | None, list[str]]:
-    target = segment.target
-    statement = select(Contact.id, Contact.city, Contact.tags).where(
-        Contact.campaign_id == campaign_id
-    )
-    if target.support:
-        statement = statement.where(Contact.support_level.in_(target.support))
-    if target.precincts:
-        statement = statement.where(Contact.precinct.in_(target.precincts))
-    if target.postal_codes:
-        statement = statement.where(
-            or_(
-                *(
-                    Contact.postal_code.startswith(code[:-1])
-                    if code.endswith("*")
-                    else Contact.postal_code == code
-                    for code in target.postal_codes
-                )
-            )
-        )
-    earliest, latest = birth_date_bounds(target, today)
-    if earliest is not None:
-        statement = statement.where(Contact.birth_date >= earliest)
-    if latest is not None:
-        statement = statement.where(Contact.birth_date <= latest)
-    if target.never_contacted:
-        statement = statement.where(Contact.last_contacted_at.is_(None))
-    if target.not_contacted_since is not None:
-        since = datetime.combine(target.not_contacted_since, datetime.min.time(), tzinfo=UTC)
-        statement = statement.where(
-            or_(Contact.last_contacted_at.is_(None), Contact.last_contacted_at < since)
-        )
-    return statement.order_by(Contact.id)
-
-
 def latest_outcomes(
     session: Session, campaign_id: int, contact_ids: Sequence[int]
 ) -> dict[int, tuple[str, DispositionCategory]]:
@@ -121,15 +85,8 @@ def matching_contacts(
     session: Session, campaign_id: int, segment: Segment, today: date
 ) -> list[int]:
     """Ids of the campaign's contacts meeting every condition of the segment, in id order."""
-    cities = set(segment.target.cities)
-    tags = set(segment.target.tags)
-    found = []
-    for contact_id, city, contact_tags in session.execute(_query(campaign_id, segment, today)):
-        if cities and fold(city or "") not in cities:
-            continue
-        if tags and not tags.intersection(contact_tags or ()):
-            continue
-        found.append(contact_id)
+    statement = contacts_query(campaign_id, segment.target, today).order_by(Contact.id)
+    found = list(kept(session.execute(statement), segment.target))
     if not segment.needs_outcomes:
         return found
     outcomes = latest_outcomes(session, campaign_id, found)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, exists, or_, select, update
+from sqlalchemy import Connection, Engine, exists, select, update
 from sqlalchemy.orm import Session
 
 from phonebank.db.enums import LeadStatus
@@ -21,9 +21,9 @@ from phonebank.db.models import CallList, CallListEntry, Contact, PhoneNumber
 from phonebank.lists import repo
 from phonebank.lists.errors import ListError, TargetError
 from phonebank.lists.export import campaign_id
-from phonebank.lists.headers import fold
 from phonebank.lists.precincts import StationResult, priorities
-from phonebank.lists.targeting import Target, birth_date_bounds, from_json, to_json
+from phonebank.lists.target_query import contacts_query, kept
+from phonebank.lists.targeting import Target, from_json, to_json
 
 _YIELD = 5000
 
@@ -39,54 +39,14 @@ class RefreshResult:
         return dict(self.__dict__)
 
 
-def _query(campaign: int, target: Target, today: date) -> Select[int, str | None, list[str]]:
-    statement = select(Contact.id, Contact.city, Contact.tags).where(
-        Contact.campaign_id == campaign,
-        exists().where(PhoneNumber.contact_id == Contact.id, PhoneNumber.callable.is_(True)),
-    )
-    if target.support:
-        statement = statement.where(Contact.support_level.in_(target.support))
-    if target.precincts:
-        statement = statement.where(Contact.precinct.in_(target.precincts))
-    if target.postal_codes:
-        statement = statement.where(
-            or_(
-                *(
-                    Contact.postal_code.startswith(code[:-1])
-                    if code.endswith("*")
-                    else Contact.postal_code == code
-                    for code in target.postal_codes
-                )
-            )
-        )
-    earliest, latest = birth_date_bounds(target, today)
-    if earliest is not None:
-        statement = statement.where(Contact.birth_date >= earliest)
-    if latest is not None:
-        statement = statement.where(Contact.birth_date <= latest)
-    if target.never_contacted:
-        statement = statement.where(Contact.last_contacted_at.is_(None))
-    if target.not_contacted_since is not None:
-        since = datetime.combine(target.not_contacted_since, datetime.min.time(), tzinfo=UTC)
-        statement = statement.where(
-            or_(Contact.last_contacted_at.is_(None), Contact.last_contacted_at < since)
-        )
-    return statement.execution_options(yield_per=_YIELD)
-
-
 def matching_contacts(
     conn: Connection, campaign: int, target: Target, today: date
 ) -> Iterator[int]:
-    # City (accents ignored) and tags (a JSON list) are checked here: portable across
-    # SQLite and PostgreSQL, after the SQL conditions have narrowed the rows.
-    cities = set(target.cities)
-    tags = set(target.tags)
-    for contact_id, city, contact_tags in conn.execute(_query(campaign, target, today)):
-        if cities and fold(city or "") not in cities:
-            continue
-        if tags and not tags.intersection(contact_tags or ()):
-            continue
-        yield contact_id
+    """The campaign's contacts meeting the target and having a callable number."""
+    statement = contacts_query(campaign, target, today).where(
+        exists().where(PhoneNumber.contact_id == Contact.id, PhoneNumber.callable.is_(True))
+    )
+    return kept(conn.execute(statement.execution_options(yield_per=_YIELD)), target)
 
 
 def _refresh(conn: Connection, call_list: CallList, target: Target, today: date) -> RefreshResult:
