@@ -228,7 +228,10 @@ def _user_signal(event: UserEvent) -> Signal | None:
     if kind == "PhonebankStationAbsent" and attempt and station:
         return StationAbsent(attempt, station)
     if kind == "PhonebankInboundWaiting" and is_inbound(attempt):
-        return InboundWaiting(attempt, f.get("channel", "").strip() or channel)
+        # The event's own Channel header (its channel snapshot) comes first; the
+        # dialplan's `Channel:` field repeats it (repeated headers join with newlines).
+        named = f.get("channel", "").strip().splitlines()
+        return InboundWaiting(attempt, channel or (named[0].strip() if named else ""))
     if kind == "PhonebankInboundBridged" and is_inbound(attempt) and station:
         return InboundBridged(attempt, station)
     if kind == "PhonebankInboundNobody" and is_inbound(attempt):
