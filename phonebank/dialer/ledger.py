@@ -48,7 +48,7 @@ from phonebank.dialer.recycle import (
     after_disposition,
     after_network,
 )
-from phonebank.dialer.repo import claim_leads, release_stale_claims
+from phonebank.dialer.repo import ClaimedLead, claim_leads, release_stale_claims
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +113,61 @@ def number_blocks(session: Session, numbers: list[str], now: datetime) -> dict[s
     return blocks
 
 
+def claim_free_leads(
+    session: Session,
+    *,
+    engine_id: str,
+    campaign_id: int,
+    limit: int,
+    now: datetime,
+    callable_at: CallableAt,
+    next_opening: NextOpening | None = None,
+) -> list[ClaimedLead]:
+    """Claim up to `limit` leads, handing back those whose number may not be dialled now."""
+    claimed = claim_leads(
+        session,
+        engine_id=engine_id,
+        campaign_id=campaign_id,
+        limit=limit,
+        now=now,
+        callable_at=callable_at,
+        next_opening=next_opening,
+    )
+    blocks = number_blocks(session, [c.e164 for c in claimed], now) if claimed else {}
+    free: list[ClaimedLead] = []
+    for lead in claimed:
+        until = blocks.get(lead.e164)
+        if until is not None:
+            hand_back(session, lead.entry_id, engine_id, until)
+            continue
+        # Two leads of one batch may share a number: only the first is dialled now.
+        blocks[lead.e164] = now + BUSY_ELSEWHERE_RETRY
+        free.append(lead)
+    return free
+
+
+def write_attempt(
+    session: Session, *, engine_id: str, campaign_id: int, lead: ClaimedLead, now: datetime
+) -> PreparedCall:
+    """The CREATED attempt row of a call to `lead`, flushed for its id."""
+    attempt = CallAttempt(
+        campaign_id=campaign_id,
+        call_list_entry_id=lead.entry_id,
+        contact_id=lead.contact_id,
+        phone_id=lead.phone_id,
+        e164=lead.e164,
+        engine_id=engine_id,
+        state=AttemptState.CREATED,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(attempt)
+    session.flush()
+    return PreparedCall(
+        attempt.id, lead.entry_id, lead.contact_id, lead.phone_id, lead.e164, lead.time_zone
+    )
+
+
 def prepare_calls(
     session: Session,
     *,
@@ -124,7 +179,7 @@ def prepare_calls(
     next_opening: NextOpening | None = None,
 ) -> list[PreparedCall]:
     """Claim up to `limit` leads and write a CREATED attempt row for each."""
-    claimed = claim_leads(
+    free = claim_free_leads(
         session,
         engine_id=engine_id,
         campaign_id=campaign_id,
@@ -133,34 +188,10 @@ def prepare_calls(
         callable_at=callable_at,
         next_opening=next_opening,
     )
-    blocks = number_blocks(session, [c.e164 for c in claimed], now) if claimed else {}
-    prepared: list[PreparedCall] = []
-    for lead in claimed:
-        until = blocks.get(lead.e164)
-        if until is not None:
-            hand_back(session, lead.entry_id, engine_id, until)
-            continue
-        attempt = CallAttempt(
-            campaign_id=campaign_id,
-            call_list_entry_id=lead.entry_id,
-            contact_id=lead.contact_id,
-            phone_id=lead.phone_id,
-            e164=lead.e164,
-            engine_id=engine_id,
-            state=AttemptState.CREATED,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(attempt)
-        session.flush()
-        # Two leads of one batch may share a number: only the first is dialled now.
-        blocks[lead.e164] = now + BUSY_ELSEWHERE_RETRY
-        prepared.append(
-            PreparedCall(
-                attempt.id, lead.entry_id, lead.contact_id, lead.phone_id, lead.e164, lead.time_zone
-            )
-        )
-    return prepared
+    return [
+        write_attempt(session, engine_id=engine_id, campaign_id=campaign_id, lead=lead, now=now)
+        for lead in free
+    ]
 
 
 def hand_back(session: Session, entry_id: int, engine_id: str, until: datetime | None) -> None:

@@ -2,7 +2,7 @@
 
 Run on the runner's `LedgerWriter` thread like `ledger.py`, one transaction each.
 
-- `claim_for_offers` claims leads with every dialling rule (`repo.claim_leads`: do
+- `ledger.claim_free_leads` claims leads with every dialling rule (`repo.claim_leads`: do
   not call, calling window, attempt limit, 72 h after an abandon) and hands back
   those whose number has a call in progress or was abandoned within 72 h. No
   attempt row yet: a lead on offer is only claimed, and an offer nobody takes
@@ -17,57 +17,23 @@ Run on the runner's `LedgerWriter` thread like `ledger.py`, one transaction each
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from phonebank.db.enums import AttemptState, LeadStatus
-from phonebank.db.models import CallAttempt, CallListEntry, DoNotCallEntry, PhoneNumber
+from phonebank.db.enums import LeadStatus
+from phonebank.db.models import CallListEntry, DoNotCallEntry, PhoneNumber
 from phonebank.dialer.ledger import (
-    BUSY_ELSEWHERE_RETRY,
+    NextOpening,
     PreparedCall,
     hand_back,
     mark_dialing,
     number_blocks,
+    write_attempt,
 )
 from phonebank.dialer.recycle import CallableAt
-from phonebank.dialer.repo import ClaimedLead, claim_leads
-
-NextOpening = Callable[[str, datetime], datetime | None]
-
-
-def claim_for_offers(
-    session: Session,
-    *,
-    engine_id: str,
-    campaign_id: int,
-    limit: int,
-    now: datetime,
-    callable_at: CallableAt,
-    next_opening: NextOpening | None = None,
-) -> list[ClaimedLead]:
-    """Claim up to `limit` leads to offer, each with a number no other call is on."""
-    claimed = claim_leads(
-        session,
-        engine_id=engine_id,
-        campaign_id=campaign_id,
-        limit=limit,
-        now=now,
-        callable_at=callable_at,
-        next_opening=next_opening,
-    )
-    blocks = number_blocks(session, [c.e164 for c in claimed], now) if claimed else {}
-    kept: list[ClaimedLead] = []
-    for lead in claimed:
-        until = blocks.get(lead.e164)
-        if until is not None:
-            hand_back(session, lead.entry_id, engine_id, until)
-            continue
-        blocks[lead.e164] = now + BUSY_ELSEWHERE_RETRY  # two leads of one batch, one number
-        kept.append(lead)
-    return kept
+from phonebank.dialer.repo import ClaimedLead
 
 
 def release_offer(
@@ -111,20 +77,6 @@ def start_offered_call(
     if until is not None:
         hand_back(session, lead.entry_id, engine_id, until)
         return None
-    attempt = CallAttempt(
-        campaign_id=campaign_id,
-        call_list_entry_id=lead.entry_id,
-        contact_id=lead.contact_id,
-        phone_id=lead.phone_id,
-        e164=lead.e164,
-        engine_id=engine_id,
-        state=AttemptState.CREATED,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(attempt)
-    session.flush()
-    mark_dialing(session, attempt.id, now)
-    return PreparedCall(
-        attempt.id, lead.entry_id, lead.contact_id, lead.phone_id, lead.e164, lead.time_zone
-    )
+    call = write_attempt(session, engine_id=engine_id, campaign_id=campaign_id, lead=lead, now=now)
+    mark_dialing(session, call.attempt_id, now)
+    return call

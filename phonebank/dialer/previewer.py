@@ -57,7 +57,7 @@ class Previewer:
         clock: Callable[[], float],
         place: Place,
         callable_at: CallableAt | None = None,
-        next_opening: preview_ledger.NextOpening | None = None,
+        next_opening: ledger.NextOpening | None = None,
         book: PreviewBook | None = None,
     ) -> None:
         """`place(call, station, now)`: the runner originates `call` for `station`."""
@@ -211,7 +211,7 @@ class Previewer:
     # -- ledger work (writer thread) ---------------------------------------------------------
 
     def _claim_leads(self, session: Session, *, limit: int, at: datetime) -> list[ClaimedLead]:
-        return preview_ledger.claim_for_offers(
+        return ledger.claim_free_leads(
             session,
             engine_id=self.engine_id,
             campaign_id=self.campaign.campaign_id,
