@@ -60,7 +60,14 @@ from phonebank.dialer.repo import heartbeat, register_engine
 from phonebank.dialer.stats import FloorStats
 from phonebank.dialer.telephony import EventKind, Telephony, TelephonyEvent
 from phonebank.dialer.writer import LedgerWriter
-from phonebank.live.bus import CallEnded, CallPop, LiveBus, StationMode, StationReport
+from phonebank.live.bus import (
+    CallAnswered,
+    CallEnded,
+    CallPop,
+    LiveBus,
+    StationMode,
+    StationReport,
+)
 from phonebank.live.requests import DialDesk
 
 log = logging.getLogger(__name__)
@@ -425,6 +432,12 @@ class CampaignRunner:
             self._talking[attempt] = event.station
             return
         if event.kind is EventKind.ANSWERED_HUMAN:
+            if self.bus is not None:  # the screens read the contact while it is bridged
+                self.bus.publish(CallAnswered(
+                    attempt_id=call.attempt_id, campaign_id=self.campaign.campaign_id,
+                    contact_id=call.contact_id, phone_id=call.phone_id, e164=call.e164,
+                    at=event.at,
+                ))  # fmt: skip
             return
         # Every other kind ends the call (for the engine and the ledger alike).
         del self._live[attempt]

@@ -1,7 +1,10 @@
 """The in-process bus between the dialer runner and the screens.
 
 The runner publishes what happens at each station (a voter put through, the call
-over); volunteer screens and the supervisor's wallboard subscribe. The other way,
+over); volunteer screens and the supervisor's wallboard subscribe. Before that it
+publishes `CallAnswered` (a person answered, a station is about to be named): it
+goes to no station but to watchers, so the screens' side can read the contact's
+card while the bridge is being made. The other way,
 screens report a station ready or paused, and the runner listens.
 
 Publishing never blocks and never raises: the runner calls it from the AMI event
@@ -39,6 +42,22 @@ class CallPop:
 
 
 @dataclass(frozen=True, slots=True)
+class CallAnswered:
+    """A person answered `attempt_id` (AMD said human): a bridge to a station follows.
+
+    Published 20 ms to a second before its `CallPop`, so the contact can be read
+    in advance; no station is known yet, so only watchers hear it.
+    """
+
+    attempt_id: int
+    campaign_id: int
+    contact_id: int
+    phone_id: int | None
+    e164: str
+    at: float  # the answer, on the runner's clock (seconds since the epoch)
+
+
+@dataclass(frozen=True, slots=True)
 class CallEnded:
     """The voter or the volunteer hung up: the station is in wrap-up."""
 
@@ -63,7 +82,10 @@ class StationReport:
 
 
 Message = CallPop | CallEnded
+Published = CallAnswered | CallPop | CallEnded
 ReportListener = Callable[[StationReport], None]
+# Called in `publish`, on the publisher's thread: it must only note or schedule work.
+Watcher = Callable[[Published], None]
 
 
 @dataclass(eq=False)  # identity: one subscription per open screen
@@ -107,9 +129,13 @@ class LiveBus:
         self._subscribers: defaultdict[str, set[Subscription]] = defaultdict(set)
         self._calls: dict[str, CallPop] = {}
         self._listeners: list[ReportListener] = []
+        self._watchers: list[Watcher] = []
 
     # Runner → screens
-    def publish(self, message: Message) -> None:
+    def publish(self, message: Published) -> None:
+        self._tell_watchers(message)
+        if isinstance(message, CallAnswered):
+            return  # no station yet: nothing to deliver to a screen
         if isinstance(message, CallPop):
             self._calls[message.station] = message
         elif self._calls.get(message.station, None) is not None and (
@@ -119,6 +145,18 @@ class LiveBus:
         for key in (message.station, ANY_STATION):
             for subscription in tuple(self._subscribers.get(key, ())):
                 subscription._offer(message)
+
+    def watch(self, watcher: Watcher) -> Callable[[], None]:
+        """Every published message, before it is delivered; returns the way to stop."""
+        self._watchers.append(watcher)
+        return lambda: self._watchers.remove(watcher)
+
+    def _tell_watchers(self, message: Published) -> None:
+        for watcher in tuple(self._watchers):
+            try:
+                watcher(message)
+            except Exception:  # publishing never raises into the runner's event path
+                log.exception("bus watcher failed on %s", type(message).__name__)
 
     def current_call(self, station: str) -> CallPop | None:
         """The call `station` is on, if any (for a screen that just connected)."""

@@ -8,6 +8,7 @@ call pops never waits on the database.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -18,16 +19,27 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from phonebank.calls.outcomes import OutcomeInput, RecordedOutcome, record_outcome
 from phonebank.db.models import Campaign, Contact, Outcome, PhoneNumber
-from phonebank.live.bus import CallPop, LiveBus, StationMode, StationReport
+from phonebank.live.bus import (
+    CallAnswered,
+    CallEnded,
+    CallPop,
+    LiveBus,
+    Published,
+    StationMode,
+    StationReport,
+)
 from phonebank.live.requests import DialDesk, DialRequest, PreviewOffer
 from phonebank.volunteer import repo
 from phonebank.volunteer.errors import VolunteerError
 from phonebank.volunteer.pairing import PairingBook
+from phonebank.volunteer.prefetch import Ahead, CallKey, Person, PrefetchCache
 from phonebank.volunteer.script import zone
 
 # How long a campaign's script, survey and dispositions are reused between pops: an
 # admin's edit shows on the screens within this time.
 KIT_SECONDS = 10.0
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,8 @@ class VolunteerService:
         self.clock = clock
         self._kits: dict[int, tuple[float, repo.CampaignKit]] = {}
         self._kit_loads: dict[int, asyncio.Future[repo.CampaignKit | None]] = {}
+        self.prefetched = PrefetchCache(clock)
+        self.stop_watching = bus.watch(self._on_bus)
 
     def _read(self, work: Callable[[Session], Any]) -> Any:
         with self._readers() as session:
@@ -119,32 +133,73 @@ class VolunteerService:
             self._kits[campaign_id] = (now, kit)
         return kit
 
+    async def person(self, key: CallKey) -> Person:
+        """The contact, phone and history of a card (one read in a thread)."""
+        today = self.now().date()
+        person: Person = await self.read(
+            lambda s: repo.load_person(
+                s,
+                campaign_id=key.campaign_id,
+                contact_id=key.contact_id,
+                phone_id=key.phone_id,
+                e164=key.e164,
+                today=today,
+            )
+        )
+        return person
+
     async def card(
         self, campaign_id: int, contact_id: int, phone_id: int | None, e164: str, name: str
     ) -> dict[str, Any] | None:
-        today = self.now().date()
         kit, person = await asyncio.gather(
-            self.kit(campaign_id),
-            self.read(
-                lambda s: repo.load_person(
-                    s,
-                    campaign_id=campaign_id,
-                    contact_id=contact_id,
-                    phone_id=phone_id,
-                    e164=e164,
-                    today=today,
-                )
-            ),
+            self.kit(campaign_id), self.person(CallKey(campaign_id, contact_id, phone_id, e164))
         )
         if kit is None or person is None:
             return None
         return repo.build_card(kit, person, name)
 
     async def pop_card(self, pop: CallPop, name: str) -> dict[str, Any] | None:
-        card = await self.card(pop.campaign_id, pop.contact_id, pop.phone_id, pop.e164, name)
+        card = await self._prefetched_card(pop, name)
+        if card is None:
+            card = await self.card(pop.campaign_id, pop.contact_id, pop.phone_id, pop.e164, name)
         if card is None:
             return None
         return card | {"type": "call", "attempt_id": pop.attempt_id, "pop_at": pop.at}
+
+    async def _prefetched_card(self, pop: CallPop, name: str) -> dict[str, Any] | None:
+        """The card from the kit and contact read when the call was answered: no read
+        now, nor a wait for one unless the bridge came before the read ended."""
+        key = CallKey(pop.campaign_id, pop.contact_id, pop.phone_id, pop.e164)
+        pending = self.prefetched.get(pop.attempt_id, key)
+        if pending is None:
+            return None
+        try:
+            kit, person = await asyncio.shield(pending)  # a closing screen must not cancel it
+        except Exception:  # logged by _log_failure; the pop reads as it would without it
+            return None
+        if kit is None or person is None:
+            return None
+        return repo.build_card(kit, person, name)
+
+    # Prefetch: the bus tells every message before delivering it
+    def _on_bus(self, message: Published) -> None:
+        if isinstance(message, CallAnswered):
+            self._prefetch(message)
+        elif isinstance(message, CallEnded):
+            self.prefetched.drop(message.attempt_id)
+
+    def _prefetch(self, answered: CallAnswered) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # published off the event loop: the pop reads the contact itself
+        key = CallKey(answered.campaign_id, answered.contact_id, answered.phone_id, answered.e164)
+        task = loop.create_task(self._read_ahead(key))
+        task.add_done_callback(_log_failure)
+        self.prefetched.put(answered.attempt_id, key, task)
+
+    async def _read_ahead(self, key: CallKey) -> Ahead:
+        return await asyncio.gather(self.kit(key.campaign_id), self.person(key))
 
     async def offer_card(self, offer: PreviewOffer, name: str) -> dict[str, Any] | None:
         card = await self.card(
@@ -247,6 +302,11 @@ class VolunteerService:
 
     def with_station(self, volunteer: Volunteer, station: str | None) -> Volunteer:
         return replace(volunteer, station=station)
+
+
+def _log_failure(task: asyncio.Future[Ahead]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("reading a contact ahead of its call pop failed", exc_info=task.exception())
 
 
 def _e164(session: Session, phone_id: int | None) -> str:

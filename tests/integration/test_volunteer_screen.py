@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from phonebank.db.enums import ConsentChannel, LeadStatus, OutcomeChannel
 from phonebank.db.models import (
@@ -27,8 +27,10 @@ from phonebank.db.models import (
     SurveyAnswer,
     SurveyQuestion,
 )
-from phonebank.live.bus import CallEnded, StationMode
+from phonebank.live.bus import CallAnswered, CallEnded, StationMode
 from phonebank.live.requests import PreviewOffer
+from phonebank.volunteer.http import VOLUNTEER
+from phonebank.volunteer.prefetch import CallKey
 from tests.fixtures.volunteer import World, build_world, csrf_in
 
 Client = TestClient[web.Request, web.Application]
@@ -178,6 +180,69 @@ async def test_call_pops_on_the_screen_and_a_reconnect_catches_up(world: World) 
             await other.close()
     finally:
         await client.close()
+
+
+async def test_a_pop_after_the_answer_reads_no_contact_at_the_pop(world: World) -> None:
+    statements: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    def contact_reads() -> int:
+        return sum("FROM contacts" in s or "FROM phone_numbers" in s for s in statements)
+
+    async def answered(attempt: Any, contact_id: int) -> None:
+        """CallAnswered, as the runner publishes it on AMD's verdict; returns once the
+        screens' side has read that contact ahead."""
+        statements.clear()
+        world.bus.publish(
+            CallAnswered(
+                attempt.id, attempt.campaign_id, contact_id, attempt.phone_id, attempt.e164, 0.0
+            )
+        )
+        key = CallKey(attempt.campaign_id, contact_id, attempt.phone_id, attempt.e164)
+        pending = client.server.app[VOLUNTEER].prefetched.get(attempt.id, key)
+        assert pending is not None
+        await asyncio.wait_for(pending, 5)
+        assert contact_reads() > 0
+
+    event.listen(world.engine, "before_cursor_execute", note)
+    client = await volunteer_at(world, "4")
+    try:
+        async with client.ws_connect("/station/ws") as ws:
+            await ws.receive_json(timeout=5)
+            attempt = world.attempt("4")
+            assert attempt.contact_id is not None
+            await answered(attempt, attempt.contact_id)
+            statements.clear()
+            world.pop("4", attempt)
+            card = await ws.receive_json(timeout=5)
+            assert card["type"] == "call" and card["attempt_id"] == attempt.id
+            assert card["contact"]["first_name"] == "Maëlle"
+            assert card["script"]["opening"].startswith("Bonjour Maëlle, je m'appelle Bénévole")
+            assert statements == []  # neither the contact nor the script: both read ahead
+
+            # The call ends: what was read ahead goes with it.
+            svc = client.server.app[VOLUNTEER]
+            assert len(svc.prefetched) == 1
+            world.bus.publish(CallEnded("4", attempt.id, 0.0))
+            assert (await ws.receive_json(timeout=5))["type"] == "ended"
+            assert len(svc.prefetched) == 0
+
+            # A pop naming another contact than the answer did gets its own contact,
+            # read at the pop: what was read ahead is never shown for another call.
+            attempt = world.attempt("4")
+            other = world.pop("4", attempt)  # no answer before it: read at the pop
+            assert (await ws.receive_json(timeout=5))["contact"]["id"] == other.contact_id
+            await answered(attempt, contact_id=other.contact_id + 1)
+            statements.clear()
+            world.pop("4", attempt)
+            card = await ws.receive_json(timeout=5)
+            assert card["contact"]["id"] == other.contact_id
+            assert contact_reads() > 0
+    finally:
+        await client.close()
+        event.remove(world.engine, "before_cursor_execute", note)
 
 
 async def test_outcome_with_answers_callback_and_consents_is_recorded_once(world: World) -> None:

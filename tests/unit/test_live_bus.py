@@ -7,9 +7,11 @@ import asyncio
 from phonebank.live.bus import (
     ANY_STATION,
     QUEUE_SIZE,
+    CallAnswered,
     CallEnded,
     CallPop,
     LiveBus,
+    Published,
     StationMode,
     StationReport,
 )
@@ -74,3 +76,26 @@ def test_reports_reach_listeners_and_a_broken_one_does_not_stop_the_others() -> 
     stop()
     bus.report(report)
     assert seen == [report]
+
+
+def test_an_answer_reaches_watchers_only_and_a_broken_watcher_stops_nothing() -> None:
+    bus = LiveBus()
+    mine, wall = bus.subscribe("101"), bus.subscribe(ANY_STATION)
+    seen: list[Published] = []
+
+    def broken(_message: Published) -> None:
+        raise RuntimeError("boom")
+
+    bus.watch(broken)
+    stop = bus.watch(seen.append)
+    answered = CallAnswered(1, 1, 7, 3, "+33612345678", 999.8)
+    bus.publish(answered)
+    assert mine.pending() == 0 and wall.pending() == 0  # no station yet: no screen hears it
+    assert bus.current_call("101") is None
+    bus.publish(_pop("101", 1))
+    bus.publish(CallEnded("101", 1, 1001.0))
+    assert seen == [answered, _pop("101", 1), CallEnded("101", 1, 1001.0)]
+    assert mine.pending() == 2 and wall.pending() == 2
+    stop()
+    bus.publish(answered)
+    assert len(seen) == 3
