@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import os
 import signal
-import socket
 import time
 import uuid
 from collections import Counter
@@ -30,7 +28,7 @@ import pytest
 from phonebank.ami import AmiClient, AmiError, AmiEvent
 from phonebank.asterisk.render import PROMPTS_SUBDIR
 from phonebank.asterisk.sandbox import Sandbox
-from phonebank.config import Config, PathsConfig
+from phonebank.config import Config
 from phonebank.db.enums import DialMode
 from phonebank.dialer.engine import DialerEngine, PlannedCall
 from phonebank.dialer.floor import CampaignSettings
@@ -40,7 +38,7 @@ from phonebank.dialer.telephony import EventKind, TelephonyEvent
 from phonebank.telephony.adapter import AmiTelephony
 from phonebank.telephony.originate import CallSettings
 from phonebank.telephony.prompts import generate_prompts
-from tests.fixtures.ports import free_port
+from tests.fixtures.asterisk import extra_sandbox_config
 
 pytestmark = pytest.mark.asterisk
 
@@ -273,21 +271,7 @@ async def test_a_person_with_no_free_station_is_abandoned(ami: AmiClient) -> Non
 def own_sandbox(asterisk_config: Config, tmp_path: Path) -> Iterator[Sandbox]:
     """Another Asterisk from the same root (own data_dir and ports): killing it leaves
     the session's sandbox alone."""
-    config = dataclasses.replace(
-        asterisk_config,
-        paths=PathsConfig(data_dir=tmp_path, cache_dir=asterisk_config.paths.cache_dir),
-        asterisk=dataclasses.replace(
-            asterisk_config.asterisk,
-            ami_port=free_port(),
-            sip_port=free_port(socket.SOCK_DGRAM),
-            carrier_port=free_port(socket.SOCK_DGRAM),
-            agi_port=free_port(),
-            rtp_start=24000,
-            rtp_end=24999,
-            dahdi_fxs_ports=0,
-        ),
-    )
-    sandbox = Sandbox(config)
+    sandbox = Sandbox(extra_sandbox_config(asterisk_config, tmp_path, (24000, 24999)))
     try:
         yield sandbox
     finally:

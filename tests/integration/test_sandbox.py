@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import shutil
 import socket
@@ -15,9 +14,13 @@ from phonebank.asterisk.commands import parse_version
 from phonebank.asterisk.errors import SandboxError
 from phonebank.asterisk.sandbox import Sandbox
 from phonebank.asterisk.state import load_state
-from phonebank.config import Config, PathsConfig
-from tests.fixtures.asterisk import TEST_FXO_PORTS, TEST_FXS_PORTS, RunningSandbox
-from tests.fixtures.ports import free_port
+from phonebank.config import Config
+from tests.fixtures.asterisk import (
+    TEST_FXO_PORTS,
+    TEST_FXS_PORTS,
+    RunningSandbox,
+    extra_sandbox_config,
+)
 
 pytestmark = pytest.mark.asterisk
 
@@ -102,29 +105,14 @@ def test_the_log_has_no_errors_besides_missing_dahdi_hardware(
     assert problems == []
 
 
-def _second_sandbox_config(asterisk_config: Config, data_dir: Path) -> Config:
-    """A sandbox of its own (other data_dir and ports) from the same root, so that
-    stopping it does not disturb the session's sandbox."""
-    return dataclasses.replace(
-        asterisk_config,
-        paths=PathsConfig(data_dir=data_dir, cache_dir=asterisk_config.paths.cache_dir),
-        asterisk=dataclasses.replace(
-            asterisk_config.asterisk,
-            ami_port=free_port(),
-            sip_port=free_port(socket.SOCK_DGRAM),
-            carrier_port=free_port(socket.SOCK_DGRAM),
-            agi_port=free_port(),
-            rtp_start=22000,
-            rtp_end=22999,
-            dahdi_fxs_ports=0,
-        ),
-    )
+# The RTP range of this file's second sandboxes, apart from the session's.
+OWN_RTP = (22000, 22999)
 
 
 def test_a_start_that_times_out_says_why_and_leaves_nothing(
     asterisk_config: Config, tmp_path: Path
 ) -> None:
-    config = _second_sandbox_config(asterisk_config, tmp_path)
+    config = extra_sandbox_config(asterisk_config, tmp_path, OWN_RTP)
     sandbox = Sandbox(config)
     try:
         with pytest.raises(SandboxError, match=r"did not become ready within 0 s") as caught:
@@ -138,7 +126,7 @@ def test_a_start_that_times_out_says_why_and_leaves_nothing(
 
 
 def test_stop_leaves_no_process_and_no_mount(asterisk_config: Config, tmp_path: Path) -> None:
-    config = _second_sandbox_config(asterisk_config, tmp_path)
+    config = extra_sandbox_config(asterisk_config, tmp_path, OWN_RTP)
     sandbox = Sandbox(config)
     try:
         info = sandbox.start()
@@ -180,14 +168,14 @@ def test_an_orphaned_sandbox_is_stopped_by_the_next_start(
 ) -> None:
     """A test run killed before its teardown loses its data_dir, not its Asterisk."""
     orphan_dir = tmp_path / "orphan"
-    orphan = Sandbox(_second_sandbox_config(asterisk_config, orphan_dir))
+    orphan = Sandbox(extra_sandbox_config(asterisk_config, orphan_dir, OWN_RTP))
     info = orphan.start()
     if info.mode != "chroot":
         pytest.fail("this machine runs the chrooted sandbox; the test expects it")
     shutil.rmtree(orphan_dir)  # the run's data_dir, state file and all, vanish
     assert procs.pid_alive(info.pid)
 
-    other = Sandbox(_second_sandbox_config(asterisk_config, tmp_path / "next"))
+    other = Sandbox(extra_sandbox_config(asterisk_config, tmp_path / "next", OWN_RTP))
     try:
         other.start()
         assert procs.wait_gone(info.pid, 10.0), "the orphan's Asterisk still runs"

@@ -8,7 +8,6 @@ username, password or realm handling fails the test.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import socket
 import uuid
 from collections.abc import Iterator
@@ -18,7 +17,8 @@ import pytest
 
 from phonebank.ami import AmiClient
 from phonebank.asterisk.sandbox import Sandbox
-from phonebank.config import Config, PathsConfig
+from phonebank.config import Config
+from tests.fixtures.asterisk import extra_sandbox_config
 from tests.fixtures.ports import free_port
 from tests.fixtures.sipp import SIPP_DIR, run_sipp
 from tests.fixtures.telephony import user_event, wait_for
@@ -31,26 +31,14 @@ PASSWORD = "Tr0nc-s3cret-42"
 
 @pytest.fixture(scope="module")
 def trunk_config(asterisk_config: Config, tmp_path_factory: pytest.TempPathFactory) -> Config:
-    return dataclasses.replace(
+    return extra_sandbox_config(
         asterisk_config,
-        paths=PathsConfig(
-            data_dir=tmp_path_factory.mktemp("trunk-sandbox"),
-            cache_dir=asterisk_config.paths.cache_dir,
-        ),
-        asterisk=dataclasses.replace(
-            asterisk_config.asterisk,
-            ami_port=free_port(),
-            sip_port=free_port(socket.SOCK_DGRAM),
-            carrier_port=free_port(socket.SOCK_DGRAM),
-            agi_port=free_port(),
-            rtp_start=23000,
-            rtp_end=23999,
-            dahdi_fxs_ports=0,
-            carrier_username=USER,
-            carrier_secret=PASSWORD,
-            carrier_register=True,
-            carrier_domain="provider.test",
-        ),
+        tmp_path_factory.mktemp("trunk-sandbox"),
+        (23000, 23999),
+        carrier_username=USER,
+        carrier_secret=PASSWORD,
+        carrier_register=True,
+        carrier_domain="provider.test",
     )
 
 
