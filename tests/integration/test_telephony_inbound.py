@@ -165,3 +165,22 @@ async def test_a_caller_with_no_free_volunteer_hears_nobody_is_free(
     assert int(nobody.fields["waited"]) >= 1500
     await office.until(lambda: not office.telephony.book.inbound())
     assert office.heard == []
+
+
+async def test_a_call_back_on_an_analog_line_lands_on_s_and_is_answered(ami: AmiClient) -> None:
+    # FXO lines enter the context at `s` (the number called is unknown).
+    caller = "0612340403"
+    events = ami.events()
+    try:
+        result = await ami.originate(
+            "Local/s@sim-caller/n",
+            context="phonebank-inbound",
+            exten="s",
+            caller_id=caller,
+            variables={"SIM_KEYS_AFTER": "1", "SIM_KEYS": "9"},
+        )
+        assert result.success, result
+        inbound = await wait_for(events, user_event("PhonebankInbound", caller=caller))
+        assert inbound.fields["called"] == "0"
+    finally:
+        events.close()
