@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 from phonebank.admin import messages as m
 from phonebank.admin.forms import Form
-from phonebank.admin.list_form import TARGET_FIELDS
-from phonebank.db.enums import DispositionCategory, FollowUpChannel, SupportLevel
-from phonebank.followup.errors import EncodingError, FollowUpError
+from phonebank.admin.list_form import target_items
+from phonebank.db.enums import DispositionCategory, FollowUpChannel
+from phonebank.followup.errors import EncodingError
 from phonebank.followup.gsm import (
     BASIC,
     ESCAPE,
@@ -32,7 +32,6 @@ from phonebank.followup.gsm import (
     split_text,
 )
 from phonebank.followup.merge import EMAIL_FIELDS, MergeFieldError, available_fields, text_fields
-from phonebank.followup.segments import parse_segment
 
 N_ = m.N_
 
@@ -160,41 +159,12 @@ def check_template_fields(
         checked.fail(name, UNKNOWN_FIELD, " ".join("{{ " + u + " }}" for u in unknown))
 
 
-def _check_item(checked: Checked, name: str, item: str) -> str | None:
-    try:
-        parse_segment([item])
-    except FollowUpError:
-        checked.fail(name, m.UNKNOWN_CHOICE)
-        return None
-    return item
-
-
 def segment_items(
     checked: Checked, lists: Mapping[str, Sequence[str]], dispositions: Iterable[str]
 ) -> list[str]:
     """The builder's fields and the segment's own as `--where` items."""
     form = checked.form
-    items: list[str] = []
-    chosen = [s.value for s in SupportLevel if s.value in lists.get("support", ())]
-    if chosen:
-        items.append("support=" + ",".join(chosen))
-    for name in TARGET_FIELDS:
-        raw = form.text(name, max_length=2000)
-        if raw:
-            item = _check_item(checked, name, f"{name}={raw}")
-            if item:
-                items.append(item)
-    low = form.integer("age_min", low=0, high=130)
-    high = form.integer("age_max", low=0, high=130)
-    if low is not None and high is not None and low > high:
-        checked.fail("age_min", m.AGE_ORDER)
-    elif low is not None or high is not None:
-        items.append(f"age={'' if low is None else low}-{'' if high is None else high}")
-    if form.checkbox("never_contacted"):
-        items.append("never_contacted")
-    since = form.day("not_contacted_since")
-    if since is not None:
-        items.append(f"not_contacted_since={since.isoformat()}")
+    items = target_items(form, lists.get("support", ()))
     outcomes = [c.value for c in DispositionCategory if c.value in lists.get("outcome", ())]
     if outcomes:
         items.append("outcome=" + ",".join(outcomes))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import phonenumbers
@@ -62,9 +63,8 @@ def _item(form: Form, field: str, item: str) -> str | None:
     return item
 
 
-def parse_target(values: dict[str, str], supports: list[str]) -> tuple[Target | None, Form]:
-    """The target builder's fields as `phonebank list build --where` conditions."""
-    form = Form(values)
+def target_items(form: Form, supports: Collection[str]) -> list[str]:
+    """The target builder's fields as `--where` items (the call list's and the segment's)."""
     items: list[str] = []
     chosen = [s for s in SupportLevel if s.value in supports]
     if chosen:
@@ -86,6 +86,13 @@ def parse_target(values: dict[str, str], supports: list[str]) -> tuple[Target | 
     since = form.day("not_contacted_since")
     if since is not None:
         items.append(f"not_contacted_since={since.isoformat()}")
+    return items
+
+
+def parse_target(values: dict[str, str], supports: list[str]) -> tuple[Target | None, Form]:
+    """The target builder's fields as `phonebank list build --where` conditions."""
+    form = Form(values)
+    items = target_items(form, supports)
     if not form.ok:
         return None, form
     return parse_where(items), form
