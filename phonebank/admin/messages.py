@@ -100,21 +100,3 @@ NOTICES.update({"built": LIST_BUILT, "refreshed": LIST_REFRESHED})
 NO_PHONE_COLUMN_IN_FILE = N_(
     "No column of phone numbers was found: name one Téléphone or Phone, or upload a bare list."
 )
-
-# The default dispositions' labels (phonebank/campaigns/defaults.py), shown translated
-# while a campaign keeps them as they are.
-DEFAULT_LABELS = frozenset(
-    {
-        N_("Strong supporter"),
-        N_("Leaning supporter"),
-        N_("Undecided"),
-        N_("Opposed"),
-        N_("Not home"),
-        N_("Voicemail"),
-        N_("Wrong number"),
-        N_("Refused to talk"),
-        N_("Call back later"),
-        N_("Moved or deceased"),
-        N_("Asked not to be called again"),
-    }
-)

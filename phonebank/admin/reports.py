@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 from phonebank.admin import audit, report_csv
 from phonebank.admin import report_data as data
 from phonebank.admin.http import actor, fields, form, now, page, parts, read, write
-from phonebank.admin.messages import DEFAULT_LABELS
 from phonebank.db.models import Campaign
 from phonebank.lists.export import export_csv
+from phonebank.volunteer.labels import DEFAULT_LABELS
 from phonebank.web.security import current_session, requires
 
 DEFAULT_DAYS = 7

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from phonebank.admin import script_repo as repo
 from phonebank.admin.http import fields, form, int_param, now, page, read, see_other, write
-from phonebank.admin.messages import DEFAULT_LABELS
 from phonebank.admin.script_checks import Errors, check
 from phonebank.admin.script_form import (
     CALL_FIELDS,
@@ -34,6 +33,7 @@ from phonebank.admin.script_preview import (
     build_preview,
     read_answers,
 )
+from phonebank.volunteer.labels import DEFAULT_LABELS
 from phonebank.web.app import TEMPLATES, request_language
 from phonebank.web.security import current_session, requires
 
