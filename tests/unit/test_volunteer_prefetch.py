@@ -72,3 +72,17 @@ def test_an_answer_published_off_the_event_loop_reads_nothing_ahead() -> None:
     svc = VolunteerService(bus=bus, desk=DialDesk(), readers=never, writers=never, clock=Clock())
     bus.publish(CallAnswered(5, KEY.campaign_id, KEY.contact_id, KEY.phone_id, KEY.e164, 1.0))
     assert len(svc.prefetched) == 0  # the pop will read the contact itself
+
+
+async def test_the_service_reads_ahead_on_the_loop_until_it_stops_watching() -> None:
+    bus = LiveBus()
+    never = sessionmaker()  # bound to no database: the read ahead fails, and is logged
+    svc = VolunteerService(bus=bus, desk=DialDesk(), readers=never, writers=never, clock=Clock())
+    bus.publish(CallAnswered(5, KEY.campaign_id, KEY.contact_id, KEY.phone_id, KEY.e164, 1.0))
+    pending = svc.prefetched.get(5, KEY)
+    assert pending is not None
+    await asyncio.wait([pending], timeout=5)
+    assert pending.done() and pending.exception() is not None
+    svc.stop_watching()
+    bus.publish(CallAnswered(6, KEY.campaign_id, KEY.contact_id, KEY.phone_id, KEY.e164, 1.0))
+    assert len(svc.prefetched) == 1 and svc.prefetched.get(6, KEY) is None
