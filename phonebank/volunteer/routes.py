@@ -161,4 +161,10 @@ def setup(
         router.add_get("/stations/{number}/qr.svg", station_qr)
         api.install(router)
 
+        async def stop_prefetching(_app: web.Application) -> None:
+            # The service watches the bus for answered calls; it stops with the app.
+            svc.stop_watching()
+
+        app.on_cleanup.append(stop_prefetching)
+
     return install

@@ -51,6 +51,7 @@ from phonebank.dialer.sim import SimulatedFloor
 from phonebank.dialer.writer import LedgerWriter
 from phonebank.live.bus import (
     ANY_STATION,
+    CallAnswered,
     CallEnded,
     CallPop,
     LiveBus,
@@ -313,6 +314,8 @@ async def test_a_simulated_hour_keeps_every_rule(migrated_engine: Engine) -> Non
     assert config.settings.mode is DialMode.PREDICTIVE
     writer = LedgerWriter(writer_session_factory(migrated_engine))
     bus = LiveBus()
+    answered: list[CallAnswered] = []
+    bus.watch(lambda m: answered.append(m) if isinstance(m, CallAnswered) else None)
     floor = floor_for(agents=5, seed=11)
     runner = make_runner(config, floor, writer, bus, "engine-one")
     volunteers = Volunteers(bus, writer, plan, rng)
@@ -330,6 +333,10 @@ async def test_a_simulated_hour_keeps_every_rule(migrated_engine: Engine) -> Non
     assert len(volunteers.pops) == floor.contacts
     assert {p.attempt_id for p in volunteers.pops} == {e.attempt_id for e in volunteers.ended}
     assert all(p.campaign_id == plan.campaign_id and p.e164 for p in volunteers.pops)
+    # Each call put through was announced when the person answered (the screens
+    # prepare the card then), naming the same voter.
+    announced = {a.attempt_id: (a.contact_id, a.e164) for a in answered}
+    assert all(announced[p.attempt_id] == (p.contact_id, p.e164) for p in volunteers.pops)
     check_abandons(migrated_engine, plan.campaign_id, rows)
     with session_factory(migrated_engine)() as session:
         statuses = {e.status for e in session.scalars(select(CallListEntry))}
