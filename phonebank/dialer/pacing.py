@@ -59,7 +59,7 @@ class PacerTuning:
     # the prior's guess, and a list far friendlier than the prior (more people
     # answering, faster) would be over-dialled. Lines beyond one per ready station
     # are allowed in proportion to what has been observed: with none, progressive.
-    ramp_lines: float = 60.0
+    ramp_lines: float = 30.0
     # The worst checkpoint's expectation is below the expected running maximum.
     abandon_scale: float = 5.0
 

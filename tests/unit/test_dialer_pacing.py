@@ -84,7 +84,7 @@ def test_a_cold_start_ramps_up_from_progressive_as_lines_resolve() -> None:
     # Nothing observed: the prior is a guess, one line per ready station.
     assert pacer.decide(floor(ready=15), FloorStats(), 0.0) <= 15
     half = FloorStats()
-    for _ in range(30):
+    for _ in range(15):  # half the ramp's lines
         half.record_line(CallOutcome.NO_ANSWER, 20.0)
     assert pacer.decide(floor(ready=15), half, 0.0) <= 15 + 7
     assert pacer.decide(floor(ready=15), seasoned(), 0.0) > 15 + 7
