@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from phonebank.ami.client import AmiClient, ConnectionState
 from phonebank.ami.errors import AmiError
 from phonebank.live.bus import ANY_STATION, CallEnded, LiveBus, StationMode, StationReport
+from phonebank.telephony.handsets import lift_handset
 
 log = logging.getLogger(__name__)
 
@@ -28,23 +29,12 @@ WRAP_SECONDS = (4.0, 10.0)
 OFF_HOOK_SECONDS = 86_400
 
 
-def handset_channel(station: str) -> str:
-    return f"Local/{station}@sim-station/n"
-
-
 async def lift_handsets(ami: AmiClient, stations: Sequence[str]) -> None:
     """Take every station's simulated handset off the hook (Asterisk refuses a second
     handset on a station that already has one, so lifting again is harmless)."""
     for station in stations:
         try:
-            await ami.action(
-                {
-                    "Action": "Originate",
-                    "Channel": handset_channel(station),
-                    "Application": "Wait",
-                    "Data": str(OFF_HOOK_SECONDS),
-                }
-            )
+            await lift_handset(ami, station, OFF_HOOK_SECONDS)
         except AmiError as exc:
             log.warning("demo: cannot lift the handset of station %s: %s", station, exc)
 

@@ -39,6 +39,7 @@ from phonebank.dialer.floor import CampaignSettings
 from phonebank.dialer.pacing import ProgressivePolicy
 from phonebank.dialer.telephony import EventKind, TelephonyEvent
 from phonebank.telephony.adapter import TELEPHONY_EVENTS, AmiTelephony
+from phonebank.telephony.handsets import lift_handset
 from phonebank.telephony.originate import CallSettings
 from phonebank.telephony.prompts import generate_prompts
 
@@ -225,16 +226,8 @@ class _Floor:
     async def run(self) -> float:
         await self.telephony.start()
         for station in STATIONS:
-            # A handset off the hook for the whole run (Application Wait: no time-out
-            # of the test extension), answered at once by the station context.
-            await self.ami.action(
-                {
-                    "Action": "Originate",
-                    "Channel": f"Local/{station}@sim-station/n",
-                    "Application": "Wait",
-                    "Data": "7200",
-                }
-            )
+            # A handset off the hook for the whole run.
+            await lift_handset(self.ami, station, 7200)
         started = time.monotonic()
         async with asyncio.timeout(self.plan.within):
             while self._queue or not self.ended >= set(self.numbers):
