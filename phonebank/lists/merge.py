@@ -50,20 +50,25 @@ class NewPhone:
 
 @dataclass
 class Draft:
-    """A contact: new (id None) or loaded from the database to be merged into."""
+    """A contact: new (not yet written) or loaded from the database to be merged into."""
 
     fields: dict[str, Any]
     tags: list[str] = field(default_factory=list)
     custom: dict[str, Any] = field(default_factory=dict)
     id: int | None = None
     first_line: int = 0
+    # The file it came from: its external id means something only there.
+    source: str | None = None
+    # Phones to write, and how many it already has in the database (their positions).
     phones: list[NewPhone] = field(default_factory=list)
-    # Phones it already has in the database (for their positions).
     stored_phones: int = 0
+    # Written to the database (or to be, by a write already handed over).
+    persisted: bool = False
     dirty: bool = False
-    # Name|birth-date key of a draft made from a row and not merged into since:
-    # the row's own key (computing it again costs a fold of both names).
-    row_identity: tuple[str | None] | None = None
+    # Name|birth-date key, while it is known to be right: a draft made from a row starts
+    # with the row's own (computing it again costs a fold of both names); a merge that
+    # changes anything drops it.
+    key_cache: tuple[str | None] | None = None
 
     @property
     def birth_date(self) -> date | None:
@@ -96,15 +101,27 @@ def _keep_aside(custom: dict[str, Any], name: str, value: Any) -> None:
 
 
 def merge_into(
-    target: Draft, fields: dict[str, Any], tags: list[str], custom: dict[str, Any]
+    target: Draft,
+    fields: dict[str, Any],
+    tags: list[str],
+    custom: dict[str, Any],
+    same_source: bool = True,
 ) -> bool:
-    """Merge one row's values into `target`; True if anything changed."""
+    """Merge one row's values into `target`; True if anything changed.
+
+    A row from another file than the contact's (`same_source` false) keeps its external
+    id aside: that id names the person in the row's file, not in the contact's.
+    """
     changed = False
     for name, value in fields.items():
         if _empty(name, value):
             continue
         current = target.fields.get(name)
-        if _empty(name, current):
+        if name == "external_id" and not same_source:
+            before = len(target.custom)
+            _keep_aside(target.custom, name, value)
+            changed = changed or len(target.custom) != before
+        elif _empty(name, current):
             target.fields[name] = value
             changed = True
         elif not _same(name, current, value):
@@ -126,6 +143,6 @@ def merge_into(
             _keep_aside(target.custom, name, value)
             changed = changed or len(target.custom) != before
     if changed:
-        target.row_identity = None
+        target.key_cache = None
     target.dirty = target.dirty or changed
     return changed

@@ -8,13 +8,12 @@ import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, String, Table
 
-from phonebank.db.enums import PhoneType, SupportLevel
-from phonebank.lists.merge import SCALAR_FIELDS, Draft
+from phonebank.db.enums import SupportLevel
+from phonebank.lists.merge import SCALAR_FIELDS, Draft, NewPhone
 
 
 def json_text(value: Any) -> str:
@@ -26,11 +25,11 @@ def json_text(value: Any) -> str:
 
 @dataclass
 class CopyData:
-    """Rows of one table as COPY's CSV text, ready to send."""
+    """Rows of one table as COPY's CSV text, encoded, ready to send."""
 
     table: Table
     columns: Sequence[str]
-    text: str
+    data: bytes
 
 
 def copy_data(
@@ -41,12 +40,15 @@ def copy_data(
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(rows)
     text = buffer.getvalue()
-    return CopyData(table, columns, text) if text else None
+    # Encoded here, in the thread that builds it: the thread that sends it then hands
+    # bytes to the driver without needing the interpreter for long.
+    return CopyData(table, columns, text.encode()) if text else None
 
 
 def send_copy(conn: Connection, data: CopyData | None) -> None:
     """COPY the rows on PostgreSQL, inside the connection's transaction: an empty
-    field is NULL, except in NOT NULL text columns (FORCE_NOT_NULL), where it is ''."""
+    field is NULL, except in NOT NULL text columns (FORCE_NOT_NULL), where it is ''.
+    Columns left out take their server default (the timestamps: the transaction's time)."""
     if data is None:
         return
     table, columns = data.table, data.columns
@@ -63,29 +65,18 @@ def send_copy(conn: Connection, data: CopyData | None) -> None:
             f"COPY {table.name} ({', '.join(columns)}) FROM STDIN WITH ({options})"
         ) as copy,
     ):
-        copy.write(data.text)
+        copy.write(data.data)
 
 
-CONTACT_COLUMNS = (
-    "id",
-    *SCALAR_FIELDS,
-    "campaign_id",
-    "tags",
-    "custom_fields",
-    "source",
-    "created_at",
-    "updated_at",
-)
+CONTACT_COLUMNS = ("id", *SCALAR_FIELDS, "campaign_id", "tags", "custom_fields", "source")
 _UNKNOWN = SupportLevel.UNKNOWN
 # contact_rows spells the fields out (a tuple display is the fast way to build a row).
 if CONTACT_COLUMNS[1:15] != SCALAR_FIELDS:
     raise RuntimeError("contact_rows no longer matches merge.SCALAR_FIELDS")
 
 
-def contact_rows(
-    drafts: Sequence[Draft], campaign: int, source: str, now: datetime | str
-) -> Iterator[tuple[Any, ...]]:
-    """What _contact_values gives, as COPY rows in CONTACT_COLUMNS order."""
+def contact_rows(drafts: Sequence[Draft], campaign: int) -> Iterator[tuple[Any, ...]]:
+    """New contacts as rows in CONTACT_COLUMNS order."""
     for d in drafts:
         get = d.fields.get
         yield (
@@ -107,9 +98,7 @@ def contact_rows(
             campaign,
             json_text(d.tags),
             json_text(d.custom),
-            source,
-            now,
-            now,
+            d.source,
         )
 
 
@@ -123,26 +112,21 @@ PHONE_COLUMNS = (
     "position",
     "callable",
     "do_not_call",
-    "created_at",
-    "updated_at",
 )
 
 
-def phone_rows(drafts: Iterable[Draft], now: datetime | str) -> Iterator[tuple[Any, ...]]:
-    """Rows in PHONE_COLUMNS order."""
-    for draft in drafts:
-        for index, p in enumerate(draft.phones, start=draft.stored_phones):
-            phone = p.phone
-            yield (
-                draft.id,
-                phone.e164,
-                p.raw[:64],
-                PhoneType(phone.type),
-                phone.country or None,
-                phone.time_zone,
-                index,
-                not p.do_not_call,
-                p.do_not_call,
-                now,
-                now,
-            )
+def phone_rows(phones: Iterable[tuple[int, NewPhone, int]]) -> Iterator[tuple[Any, ...]]:
+    """(contact id, phone, position) as rows in PHONE_COLUMNS order."""
+    for contact_id, p, position in phones:
+        phone = p.phone
+        yield (
+            contact_id,
+            phone.e164,
+            p.raw[:64],
+            phone.type,
+            phone.country or None,
+            phone.time_zone,
+            position,
+            not p.do_not_call,
+            p.do_not_call,
+        )

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
@@ -25,6 +26,10 @@ _DELIMITERS = (";", ",", "\t")
 _ZIP_MAGIC = b"PK\x03\x04"
 # csv's default limit (128 KiB) is fine for lists; a bigger field is a broken file.
 csv.field_size_limit(1 << 20)
+
+# (line, cells): the cells stripped and padded to the header's width; cells past the
+# header (a malformed row) follow them.
+Record = tuple[int, list[str]]
 
 
 @dataclass
@@ -40,11 +45,20 @@ class ListFile:
     path: Path
     kind: str  # "csv" or "xlsx"
     headers: list[str]
-    rows: Iterator[Row]
+    # The data rows, once: read either `records` or `rows`, not both.
+    records: Iterator[Record]
     # Fraction of the file read so far, for a progress bar.
     progress: Callable[[], float]
     encoding: str = ""
     delimiter: str = ""
+
+    @property
+    def rows(self) -> Iterator[Row]:
+        """The records as rows with their values by header."""
+        headers, width = self.headers, len(self.headers)
+        for line, cells in self.records:
+            values = dict(zip(headers, cells, strict=False))
+            yield Row(line, values, [c for c in cells[width:] if c])
 
 
 def _unique_headers(raw: list[str]) -> list[str]:
@@ -96,97 +110,95 @@ def _count_outside_quotes(line: str, delimiter: str) -> int:
     return count
 
 
-class _Decoded:
-    """Text lines from a binary file, naming the line where decoding fails.
-
-    ASCII-compatible encodings are decoded line by line from the bytes, so the
-    error names the right line (a TextIOWrapper decodes ahead in chunks).
-    """
-
-    def __init__(self, raw: IO[bytes], encoding: str, path: Path) -> None:
-        self._raw, self._path, self._encoding, self.lines = raw, path, encoding, 0
-        self._wide = encoding == "utf-16"
-        self._text = io.TextIOWrapper(raw, encoding=encoding, newline="") if self._wide else None
-        self._bom = encoding == "utf-8-sig"
-
-    def close(self) -> None:
-        if self._text is not None:
-            # The binary file belongs to the caller: do not let the wrapper close it.
-            self._text.detach()
-
-    def __iter__(self) -> Iterator[str]:
-        return self
-
-    def __next__(self) -> str:
-        try:
-            if self._text is not None:
-                line = self._text.readline()
-            else:
-                data = self._raw.readline()
-                if self._bom:
-                    data, self._bom = data.removeprefix(codecs.BOM_UTF8), False
-                line = data.decode(self._encoding)
-        except UnicodeDecodeError as exc:
-            raise ListFileError(
-                f"{self._path}: line {self.lines + 1}: not valid {self._encoding} "
-                f"({exc.reason}); save the file as UTF-8 and import it again"
-            ) from None
-        if not line:
-            raise StopIteration
-        self.lines += 1
-        return line
+def _bad_line(path: Path, encoding: str) -> int:
+    """The first line that does not decode. The file is read again for it, on the error
+    path only: the fast path decodes in blocks, ahead of the rows, and cannot say."""
+    with path.open("rb") as raw:
+        if encoding == "utf-16":
+            text = io.TextIOWrapper(raw, encoding=encoding, newline="")
+            try:
+                line = 1
+                while text.readline():
+                    line += 1
+            except UnicodeDecodeError:
+                return line
+            finally:
+                text.detach()
+            return line
+        for line, data in enumerate(raw, start=1):
+            try:
+                (data.removeprefix(codecs.BOM_UTF8) if line == 1 else data).decode(encoding)
+            except UnicodeDecodeError:
+                return line
+    return 0
 
 
-def _csv_rows(reader: Any, headers: list[str]) -> Iterator[Row]:
-    width = len(headers)
+def _decode_error(path: Path, encoding: str, exc: UnicodeDecodeError) -> ListFileError:
+    return ListFileError(
+        f"{path}: line {_bad_line(path, encoding)}: not valid {encoding} "
+        f"({exc.reason}); save the file as UTF-8 and import it again"
+    )
+
+
+def _csv_records(reader: Any, width: int, path: Path, encoding: str) -> Iterator[Record]:
     last_line = reader.line_num
     strip = str.strip
-    for cells in reader:
-        start, last_line = last_line + 1, reader.line_num
-        stripped = list(map(strip, cells))
-        if not any(stripped):
-            continue
-        if len(stripped) < width:
-            stripped.extend([""] * (width - len(stripped)))
-        # Cells past the header are the row's `extra`, not values.
-        values = dict(zip(headers, stripped, strict=False))
-        extra = [c for c in cells[width:] if c.strip()]
-        yield Row(start, values, extra)
+    padding = [""] * width
+    try:
+        for cells in reader:
+            start, last_line = last_line + 1, reader.line_num
+            stripped = list(map(strip, cells))
+            if not any(stripped):
+                continue
+            if len(stripped) < width:
+                stripped += padding[len(stripped) :]
+            yield start, stripped
+    except UnicodeDecodeError as exc:
+        raise _decode_error(path, encoding, exc) from None
+
+
+def _text_reader(
+    path: Path, text: io.TextIOWrapper, encoding: str, **dialect: Any
+) -> tuple[Any, str]:
+    """A csv reader over the decoded text, and its delimiter (found in the header line)."""
+    try:
+        first = text.readline()
+    except UnicodeDecodeError as exc:
+        raise _decode_error(path, encoding, exc) from None
+    if not first:
+        raise ListFileError(f"{path}: the file is empty")
+    delimiter = detect_delimiter(first)
+    return csv.reader(chain((first,), text), delimiter=delimiter, **dialect), delimiter
+
+
+@contextmanager
+def _decoded(raw: IO[bytes], encoding: str) -> Iterator[io.TextIOWrapper]:
+    # Decoded in blocks by the io module and split by the csv module, both in C: the
+    # line-by-line decode this replaces cost more than all the rest of the reading.
+    text = io.TextIOWrapper(raw, encoding=encoding, newline="")
+    try:
+        yield text
+    finally:
+        # The binary file belongs to the caller: do not let the wrapper close it.
+        text.detach()
 
 
 @contextmanager
 def _open_csv(path: Path, raw: IO[bytes], sample: bytes) -> Iterator[ListFile]:
     encoding = detect_encoding(sample, path)
-    text = _Decoded(raw, encoding, path)
-    try:
-        yield _csv_file(path, raw, text, encoding)
-    finally:
-        text.close()
-
-
-def _csv_file(path: Path, raw: IO[bytes], text: _Decoded, encoding: str) -> ListFile:
-    try:
-        first = next(text)
-    except StopIteration:
-        raise ListFileError(f"{path}: the file is empty") from None
-    delimiter = detect_delimiter(first)
-    size = max(path.stat().st_size, 1)
-
-    def lines() -> Iterator[str]:
-        yield first
-        yield from text
-
-    reader = csv.reader(lines(), delimiter=delimiter, quotechar='"', strict=False)
-    headers = _unique_headers(next(reader))
-    return ListFile(
-        path,
-        "csv",
-        headers,
-        _csv_rows(reader, headers),
-        lambda: min(raw.tell() / size, 1.0),
-        encoding=encoding,
-        delimiter=delimiter,
-    )
+    with _decoded(raw, encoding) as text:
+        reader, delimiter = _text_reader(path, text, encoding, quotechar='"', strict=False)
+        headers = _unique_headers(next(reader))
+        size = max(path.stat().st_size, 1)
+        yield ListFile(
+            path,
+            "csv",
+            headers,
+            _csv_records(reader, len(headers), path, encoding),
+            lambda: min(raw.tell() / size, 1.0),
+            encoding=encoding,
+            delimiter=delimiter,
+        )
 
 
 def _cell_text(value: Any) -> str:
@@ -223,15 +235,16 @@ def _open_xlsx(path: Path, raw: IO[bytes]) -> Iterator[ListFile]:
         headers = _unique_headers([_cell_text(c) for c in header_cells])
         position = [1]
 
-        def data() -> Iterator[Row]:
+        def data() -> Iterator[Record]:
             width = len(headers)
             for line, cells in enumerate(rows, start=2):
                 position[0] = line
                 texts = [_cell_text(c) for c in cells]
                 if not any(texts):
                     continue
-                values = {h: (texts[i] if i < len(texts) else "") for i, h in enumerate(headers)}
-                yield Row(line, values, [t for t in texts[width:] if t])
+                if len(texts) < width:
+                    texts += [""] * (width - len(texts))
+                yield line, texts
 
         yield ListFile(path, "xlsx", headers, data(), lambda: min(position[0] / total, 1.0))
     finally:
@@ -239,8 +252,8 @@ def _open_xlsx(path: Path, raw: IO[bytes]) -> Iterator[ListFile]:
 
 
 @contextmanager
-def open_list(path: Path) -> Iterator[ListFile]:
-    """Open a CSV or XLSX list (the content decides, not the extension)."""
+def _opened_bytes(path: Path) -> Iterator[tuple[IO[bytes], bytes]]:
+    """The file and its first megabyte; ListFileError if it is missing or empty."""
     try:
         raw = path.open("rb")
     except OSError as exc:
@@ -250,6 +263,13 @@ def open_list(path: Path) -> Iterator[ListFile]:
         if not sample:
             raise ListFileError(f"{path}: the file is empty")
         raw.seek(0)
+        yield raw, sample
+
+
+@contextmanager
+def open_list(path: Path) -> Iterator[ListFile]:
+    """Open a CSV or XLSX list (the content decides, not the extension)."""
+    with _opened_bytes(path) as (raw, sample):
         if sample.startswith(_ZIP_MAGIC):
             with _open_xlsx(path, raw) as opened:
                 yield opened
@@ -261,26 +281,19 @@ def open_list(path: Path) -> Iterator[ListFile]:
 @contextmanager
 def open_raw_csv(path: Path) -> Iterator[tuple[list[str], Iterator[list[str]]]]:
     """Header and raw cell lists of a CSV (rows may be longer than the header)."""
-    try:
-        raw = path.open("rb")
-    except OSError as exc:
-        raise ListFileError(f"{path}: cannot open ({exc.strerror})") from None
-    with raw:
-        sample = raw.read(_SAMPLE_BYTES)
-        if not sample:
-            raise ListFileError(f"{path}: the file is empty")
-        raw.seek(0)
-        text = _Decoded(raw, detect_encoding(sample, path), path)
-        try:
-            first = next(text)
+    with _opened_bytes(path) as (raw, sample):
+        encoding = detect_encoding(sample, path)
+        with _decoded(raw, encoding) as text:
+            reader, _ = _text_reader(path, text, encoding)
+            try:
+                header = next(reader)
+            except UnicodeDecodeError as exc:
+                raise _decode_error(path, encoding, exc) from None
 
-            def lines() -> Iterator[str]:
-                yield first
-                yield from text
+            def rows() -> Iterator[list[str]]:
+                try:
+                    yield from reader
+                except UnicodeDecodeError as exc:
+                    raise _decode_error(path, encoding, exc) from None
 
-            reader = csv.reader(lines(), delimiter=detect_delimiter(first))
-            yield next(reader), reader
-        except StopIteration:
-            raise ListFileError(f"{path}: the file is empty") from None
-        finally:
-            text.close()
+            yield header, rows()

@@ -10,17 +10,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Connection,
-    String,
-    Table,
-    any_,
-    func,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Connection, Integer, Table, any_, func, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.expression import bindparam
 
@@ -34,20 +24,19 @@ from phonebank.db.models import (
     PhoneNumber,
 )
 from phonebank.lists.errors import CampaignNotFound
+from phonebank.lists.matcher import Known
 from phonebank.lists.merge import SCALAR_FIELDS, Draft
 from phonebank.lists.pgcopy import (
     CONTACT_COLUMNS,
     PHONE_COLUMNS,
-    CopyData,
     contact_rows,
     copy_data,
-    json_text,
-    phone_rows,
     send_copy,
 )
 
-_contacts: Table = Contact.__table__  # type: ignore[assignment]
-_phones: Table = PhoneNumber.__table__  # type: ignore[assignment]
+CONTACTS: Table = Contact.__table__  # type: ignore[assignment]
+PHONES: Table = PhoneNumber.__table__  # type: ignore[assignment]
+_contacts, _phones = CONTACTS, PHONES
 _entries: Table = CallListEntry.__table__  # type: ignore[assignment]
 # Rows per statement: keeps IN lists and multi-row VALUES under SQLite's variable limit.
 _BATCH = 500
@@ -62,53 +51,21 @@ def _postgres(conn: Connection) -> bool:
     return conn.dialect.name == "postgresql"
 
 
-def _lookup_batches(conn: Connection, column: Any, values: Sequence[str]) -> Iterator[Any]:
-    """WHERE clauses matching `column` against `values`: one array on PostgreSQL
-    (one parameter, whatever the count), IN lists of 500 on SQLite."""
+def _lookup_batches(conn: Connection, column: Any, values: Sequence[Any]) -> Iterator[Any]:
+    """WHERE clauses matching `column` against `values`: one parameter on PostgreSQL
+    (the values joined by commas and split by the server: cheaper than an array
+    parameter, whose values the driver adapts one by one), IN lists of 500 on SQLite."""
     if not values:
         return
     if _postgres(conn):
-        yield column == any_(bindparam("values", list(values), type_=ARRAY(String)))
+        joined = ",".join(map(str, values))
+        split: Any = func.string_to_array(bindparam("joined", joined), ",")
+        if column.type.python_type is int:
+            split = split.cast(ARRAY(Integer))
+        yield column == any_(split)
         return
     for batch in _batches(values):
         yield column.in_(batch)
-
-
-def _copy(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """COPY rows given as dicts (one key per column, JSON columns not yet encoded)."""
-    if not rows:
-        return
-    columns = list(rows[0])
-    json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
-    if json_columns:
-        flags = [c in json_columns for c in columns]
-        values: Iterable[Sequence[Any]] = (
-            [json_text(v) if j else v for j, v in zip(flags, row.values(), strict=True)]
-            for row in rows
-        )
-    else:
-        values = (list(row.values()) for row in rows)
-    _copy_rows(conn, table, columns, values)
-
-
-def _copy_rows(
-    conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
-) -> None:
-    send_copy(conn, copy_data(table, columns, rows))
-
-
-def _reserve_ids(conn: Connection, table: str, count: int) -> list[int]:
-    """Ids from the table's sequence, so that COPY can write them (PostgreSQL).
-
-    Through the driver's cursor: SQLAlchemy's result rows cost more than the query.
-    """
-    raw: Any = conn.connection.driver_connection
-    with raw.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            (table, count),
-        )
-        return [row[0] for row in cursor.fetchall()]
 
 
 def campaign_id(conn: Connection, name: str, create: bool = False) -> int:
@@ -153,6 +110,56 @@ def identity_rows(conn: Connection, campaign: int) -> Iterator[tuple[int, str, s
         yield row.id, row.last_name, row.first_name, row.birth_date
 
 
+class ContactIds:
+    """Ids for new contacts, known before they are written (the rows that follow in the
+    same chunk name them). PostgreSQL: from the table's sequence. SQLite: counted on
+    from the largest id, under the write lock the import holds from its first statement
+    (BEGIN IMMEDIATE), so nobody else can take one meanwhile."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._next = 0
+        if not _postgres(conn):
+            self._next = (conn.execute(select(func.max(Contact.id))).scalar() or 0) + 1
+
+    def take(self, conn: Connection, count: int) -> list[int]:
+        if count <= 0:
+            return []
+        if not _postgres(conn):
+            first, self._next = self._next, self._next + count
+            return list(range(first, self._next))
+        # Through the driver's cursor: SQLAlchemy's result rows cost more than the query.
+        raw: Any = conn.connection.driver_connection
+        with raw.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence('contacts', 'id')) "
+                "FROM generate_series(1, %s)",
+                (count,),
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+
+def lookup(
+    conn: Connection,
+    campaign: int,
+    source: str,
+    numbers: Sequence[str],
+    external_ids: Sequence[str],
+    candidates: Iterable[int],
+    ids: tuple[ContactIds, int],
+) -> Known:
+    """What the database knows of one chunk's rows, and `ids[1]` new contact ids."""
+    owners = phone_owners(conn, campaign, numbers)
+    external = by_external_id(conn, campaign, source, external_ids) if external_ids else {}
+    wanted = {*owners.values(), *external.values(), *candidates}
+    return Known(
+        owners,
+        dnc_numbers(conn, numbers),
+        external,
+        load_drafts(conn, wanted),
+        ids[0].take(conn, ids[1]),
+    )
+
+
 def phone_owners(conn: Connection, campaign: int, numbers: Sequence[str]) -> dict[str, int]:
     owners: dict[str, int] = {}
     for where in _lookup_batches(conn, PhoneNumber.e164, numbers):
@@ -193,17 +200,22 @@ def load_drafts(conn: Connection, ids: Iterable[int]) -> dict[int, Draft]:
     """Stored contacts as drafts, to merge rows into."""
     wanted = sorted(set(ids))
     drafts: dict[int, Draft] = {}
-    for batch in _batches(wanted):
-        for row in conn.execute(select(_contacts).where(_contacts.c.id.in_(batch))).mappings():
+    if not wanted:
+        return drafts
+    for where in _lookup_batches(conn, _contacts.c.id, wanted):
+        for row in conn.execute(select(_contacts).where(where)).mappings():
             drafts[row["id"]] = Draft(
                 fields={name: row[name] for name in SCALAR_FIELDS},
                 tags=list(row["tags"] or []),
                 custom=dict(row["custom_fields"] or {}),
                 id=row["id"],
+                source=row["source"],
+                persisted=True,
             )
+    for where in _lookup_batches(conn, PhoneNumber.contact_id, wanted):
         counts = conn.execute(
             select(PhoneNumber.contact_id, func.count())
-            .where(PhoneNumber.contact_id.in_(batch))
+            .where(where)
             .group_by(PhoneNumber.contact_id)
         )
         for contact, count in counts:
@@ -211,77 +223,37 @@ def load_drafts(conn: Connection, ids: Iterable[int]) -> dict[int, Draft]:
     return drafts
 
 
-def _contact_values(draft: Draft, campaign: int, source: str, now: datetime) -> dict[str, Any]:
-    values = {name: draft.fields.get(name) for name in SCALAR_FIELDS}
-    values["first_name"] = values["first_name"] or ""
-    values["last_name"] = values["last_name"] or ""
-    values["support_level"] = values["support_level"] or SupportLevel.UNKNOWN
-    values.update(
-        campaign_id=campaign,
-        tags=draft.tags,
-        custom_fields=draft.custom,
-        source=source,
-        created_at=now,
-        updated_at=now,
-    )
+def _contact_values(draft: Draft, campaign: int, now: datetime) -> dict[str, Any]:
+    values = dict(zip(CONTACT_COLUMNS, _contact_row(draft, campaign), strict=True))
+    values.update(tags=draft.tags, custom_fields=draft.custom, created_at=now, updated_at=now)
     return values
 
 
-def contacts_copy(
-    conn: Connection, drafts: Sequence[Draft], campaign: int, source: str
-) -> CopyData | None:
-    """PostgreSQL: give new drafts ids from the sequence; their rows, to send_copy."""
-    if not drafts:
-        return None
-    for draft, new_id in zip(drafts, _reserve_ids(conn, "contacts", len(drafts)), strict=True):
-        draft.id = new_id
-    # The time as COPY's CSV would spell it (str()), formatted once, not twice a row.
-    stamp = str(datetime.now(UTC))
-    return copy_data(_contacts, CONTACT_COLUMNS, contact_rows(drafts, campaign, source, stamp))
+def _contact_row(draft: Draft, campaign: int) -> tuple[Any, ...]:
+    return next(contact_rows([draft], campaign))
 
 
-def insert_contacts(conn: Connection, drafts: Sequence[Draft], campaign: int, source: str) -> None:
-    """Insert new drafts and give each its id."""
-    if not drafts:
-        return
-    if _postgres(conn):
-        send_copy(conn, contacts_copy(conn, drafts, campaign, source))
-        return
+def insert_contacts(conn: Connection, drafts: Sequence[Draft], campaign: int) -> None:
+    """New contacts, their ids already given (SQLite; PostgreSQL takes COPY text)."""
     now = datetime.now(UTC)
     for batch in _batches(drafts):
-        statement = insert(_contacts).returning(_contacts.c.id, sort_by_parameter_order=True)
-        ids = conn.execute(
-            statement, [_contact_values(d, campaign, source, now) for d in batch]
-        ).scalars()
-        for draft, new_id in zip(batch, ids, strict=True):
-            draft.id = new_id
+        conn.execute(insert(_contacts), [_contact_values(d, campaign, now) for d in batch])
 
 
-def phones_copy(drafts: Iterable[Draft]) -> CopyData | None:
-    """The drafts' new phones, to send_copy (PostgreSQL)."""
-    return copy_data(_phones, PHONE_COLUMNS, phone_rows(drafts, str(datetime.now(UTC))))
-
-
-def insert_phones(conn: Connection, drafts: Iterable[Draft]) -> None:
-    if _postgres(conn):
-        send_copy(conn, phones_copy(drafts))
-        return
+def insert_phones(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Phone rows in PHONE_COLUMNS order (SQLite; PostgreSQL takes COPY text)."""
     now = datetime.now(UTC)
-    rows = [dict(zip(PHONE_COLUMNS, row, strict=True)) for row in phone_rows(drafts, now)]
-    for batch in _batches(rows, 2000):
+    values = [
+        {**dict(zip(PHONE_COLUMNS, row, strict=True)), "created_at": now, "updated_at": now}
+        for row in rows
+    ]
+    for batch in _batches(values, 2000):
         conn.execute(insert(_phones), list(batch))
 
 
-def update_contacts(conn: Connection, drafts: Sequence[Draft]) -> None:
-    if not drafts:
-        return
+def contact_updates(drafts: Sequence[Draft]) -> list[dict[str, Any]]:
+    """The parameters of update_contacts, taken now: the drafts change with later rows."""
     now = datetime.now(UTC)
-    names = [*SCALAR_FIELDS, "tags", "custom_fields"]
-    statement = (
-        update(_contacts)
-        .where(_contacts.c.id == bindparam("b_id"))
-        .values({name: bindparam(f"b_{name}") for name in [*names, "updated_at"]})
-    )
     rows = []
     for draft in drafts:
         values = {f"b_{name}": draft.fields.get(name) for name in SCALAR_FIELDS}
@@ -289,9 +261,24 @@ def update_contacts(conn: Connection, drafts: Sequence[Draft]) -> None:
         values["b_last_name"] = values["b_last_name"] or ""
         values["b_support_level"] = values["b_support_level"] or SupportLevel.UNKNOWN
         values.update(
-            b_id=draft.id, b_tags=draft.tags, b_custom_fields=draft.custom, b_updated_at=now
+            b_id=draft.id,
+            b_tags=list(draft.tags),
+            b_custom_fields=dict(draft.custom),
+            b_updated_at=now,
         )
         rows.append(values)
+    return rows
+
+
+def update_contacts(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    names = [*SCALAR_FIELDS, "tags", "custom_fields", "updated_at"]
+    statement = (
+        update(_contacts)
+        .where(_contacts.c.id == bindparam("b_id"))
+        .values({name: bindparam(f"b_{name}") for name in names})
+    )
     for batch in _batches(rows):
         conn.execute(statement, list(batch))
 
@@ -299,16 +286,25 @@ def update_contacts(conn: Connection, drafts: Sequence[Draft]) -> None:
 def add_entries(conn: Connection, list_id: int, contact_ids: Sequence[int]) -> int:
     """Put contacts on a call list (those not already on it); how many were added."""
     present: set[int] = set()
-    for batch in _batches(contact_ids, 5000 if _postgres(conn) else _BATCH):
+    for where in _lookup_batches(conn, CallListEntry.contact_id, contact_ids):
         present.update(
             conn.execute(
-                select(CallListEntry.contact_id).where(
-                    CallListEntry.call_list_id == list_id, CallListEntry.contact_id.in_(batch)
-                )
+                select(CallListEntry.contact_id).where(CallListEntry.call_list_id == list_id, where)
             )
             .scalars()
             .all()
         )
+    fresh = [cid for cid in dict.fromkeys(contact_ids) if cid not in present]
+    if _postgres(conn):
+        send_copy(
+            conn,
+            copy_data(
+                _entries,
+                ("call_list_id", "contact_id", "status"),
+                ((list_id, cid, LeadStatus.PENDING) for cid in fresh),
+            ),
+        )
+        return len(fresh)
     now = datetime.now(UTC)
     rows = [
         {
@@ -318,12 +314,8 @@ def add_entries(conn: Connection, list_id: int, contact_ids: Sequence[int]) -> i
             "created_at": now,
             "updated_at": now,
         }
-        for cid in dict.fromkeys(contact_ids)
-        if cid not in present
+        for cid in fresh
     ]
-    if _postgres(conn):
-        _copy(conn, _entries, rows)
-        return len(rows)
     for batch in _batches(rows, 2000):
         conn.execute(insert(_entries), list(batch))
-    return len(rows)
+    return len(fresh)

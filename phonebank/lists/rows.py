@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
 from phonebank.lists.headers import CUSTOM_PREFIX, IGNORE, PHONE, ColumnMap
 from phonebank.lists.merge import SCALAR_FIELDS
 from phonebank.lists.phones import Phone, Rejection, normalize
-from phonebank.lists.reader import Row
+from phonebank.lists.reader import Record, Row
 from phonebank.lists.values import name_key, parse_date, parse_support, parse_tags
 
 # Several numbers in one cell: "06 12 34 56 78 / 01 42 68 53 00", "0612345678; 0712345678".
@@ -21,41 +21,56 @@ _MAX_TEXT = {"postal_code": 16, "country": 2, "precinct": 64, "email": 320, "ext
 _SPECIAL = frozenset({"birth_date", "support_level", "tags", "country"})
 
 
-@dataclass
 class ParsedRow:
-    line: int
-    fields: dict[str, Any]
-    tags: list[str]
-    custom: dict[str, Any]
-    phones: list[tuple[Phone, str]]
-    invalid: list[Rejection] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    # Why the whole row is rejected (None: it is imported).
-    reject: str | None = None
+    """A row read into a contact's fields, its numbers and what went wrong."""
 
-    def __post_init__(self) -> None:
-        self._keys: tuple[str, str | None] | None = None
+    __slots__ = (
+        "custom",
+        "fields",
+        "identity_key",
+        "invalid",
+        "line",
+        "name_key",
+        "phones",
+        "reject",
+        "tags",
+        "warnings",
+    )
 
-    def _compute_keys(self) -> tuple[str, str | None]:
-        if self._keys is None:
-            key = name_key(self.fields.get("last_name") or "", self.fields.get("first_name") or "")
-            birth = self.fields.get("birth_date")
-            identity = None if birth is None or key == "|" else f"{key}|{birth.isoformat()}"
-            self._keys = (key, identity)
-        return self._keys
-
-    @property
-    def name_key(self) -> str:
-        return self._compute_keys()[0]
+    def __init__(
+        self,
+        line: int,
+        fields: dict[str, Any],
+        tags: list[str],
+        custom: dict[str, Any],
+        phones: list[tuple[Phone, str]],
+    ) -> None:
+        self.line = line
+        self.fields = fields
+        self.tags = tags
+        self.custom = custom
+        self.phones = phones
+        self.invalid: list[Rejection] = []
+        self.warnings: list[str] = []
+        # Why the whole row is rejected (None: it is imported).
+        self.reject: str | None = None
+        # Folded "last|first", and that plus the birth date: enough to say two rows are
+        # one person (None without a name or a date). Set by `keyed()`.
+        self.name_key = "|"
+        self.identity_key: str | None = None
 
     @property
     def anonymous(self) -> bool:
         return self.name_key == "|"
 
-    @property
-    def identity_key(self) -> str | None:
-        """Name and birth date: enough to say two rows are one person (set once parsed)."""
-        return self._compute_keys()[1]
+    def keyed(self) -> ParsedRow:
+        """The row with its keys worked out from its fields (once they are final)."""
+        fields = self.fields
+        key = name_key(fields.get("last_name") or "", fields.get("first_name") or "")
+        self.name_key = key
+        birth = fields.get("birth_date")
+        self.identity_key = None if birth is None or key == "|" else f"{key}|{birth.isoformat()}"
+        return self
 
 
 def split_numbers(cell: str) -> list[str]:
@@ -84,13 +99,8 @@ def _set_field(parsed: ParsedRow, target: str, header: str, value: str) -> None:
             parsed.fields["support_level"] = level
     elif target == "tags":
         parsed.tags.extend(t for t in parse_tags(value) if t not in parsed.tags)
-    elif target == "country":
+    else:  # country
         parsed.fields["country"] = value.upper()[:2]
-    else:
-        limit = _MAX_TEXT.get(target, 255 if target.startswith("address") else 128)
-        if len(value) > limit:
-            parsed.warnings.append(f"{header}: longer than {limit} characters; cut")
-        parsed.fields[target] = value[:limit]
 
 
 # What a column does, decided once per file rather than once per cell.
@@ -98,39 +108,43 @@ _PHONE, _CUSTOM, _SET, _TEXT = range(4)
 
 
 class RowParser:
-    """`parse_row` for one file's mapping: the per-column decisions are made once."""
+    """Rows of one file → ParsedRow; the per-column decisions are made once."""
 
-    def __init__(self, mapping: ColumnMap, region: str) -> None:
-        self._mapping, self._region = mapping, region
-        self._plan: list[tuple[str, int, str, int]] = []
-        for header, target in mapping.fields.items():
+    def __init__(self, mapping: ColumnMap, region: str, headers: Sequence[str] = ()) -> None:
+        headers = list(headers or mapping.fields)
+        self._width, self._region = len(headers), region
+        # (cell index, header, what to do, field, length limit), in column order.
+        self._plan: list[tuple[int, str, int, str, int]] = []
+        for index, header in enumerate(headers):
+            target = mapping.fields.get(header, IGNORE)
             if target == IGNORE:
                 continue
             if target == PHONE:
-                self._plan.append((header, _PHONE, target, 0))
+                self._plan.append((index, header, _PHONE, target, 0))
             elif target.startswith(CUSTOM_PREFIX):
-                self._plan.append((header, _CUSTOM, target[len(CUSTOM_PREFIX) :], 0))
+                self._plan.append((index, header, _CUSTOM, target[len(CUSTOM_PREFIX) :], 0))
             elif target in _SPECIAL:
-                self._plan.append((header, _SET, target, 0))
+                self._plan.append((index, header, _SET, target, 0))
             elif target in SCALAR_FIELDS:
                 limit = _MAX_TEXT.get(target, 255 if target.startswith("address") else 128)
-                self._plan.append((header, _TEXT, target, limit))
+                self._plan.append((index, header, _TEXT, target, limit))
 
-    def __call__(self, row: Row) -> ParsedRow:
+    def __call__(self, record: Record) -> ParsedRow:
         """The row's contact; `reject` says why it cannot be imported, if so."""
+        line, cells = record
         fields: dict[str, Any] = {}
-        parsed = ParsedRow(row.line, fields, [], {}, [])
-        if row.extra:
-            width = len(self._mapping.fields)
+        parsed = ParsedRow(line, fields, [], {}, [])
+        width = self._width
+        if len(cells) > width and any(cells[width:]):
+            extra = sum(1 for c in cells[width:] if c)
             parsed.reject = (
-                f"{width + len(row.extra)} or more cells where the header has "
+                f"{width + extra} or more cells where the header has "
                 f"{width} (a delimiter inside an unquoted field?)"
             )
             return parsed
         phone_cells: list[tuple[str, str]] = []
-        values = row.values
-        for header, kind, target, limit in self._plan:
-            value = values.get(header, "")
+        for index, header, kind, target, limit in self._plan:
+            value = cells[index]
             if not value:
                 continue
             if kind == _TEXT:
@@ -144,10 +158,15 @@ class RowParser:
                 parsed.custom[target] = value
             else:
                 _set_field(parsed, target, header, value)
-        if not fields.get("last_name") and fields.get("birth_name"):
+        if "last_name" not in fields and "birth_name" in fields:
             # Electoral rolls may carry the birth name only: it is the name to call by.
             fields["last_name"] = fields["birth_name"]
-        postal_code = fields.get("postal_code")
+        self._phones(parsed, phone_cells, fields.get("postal_code"))
+        return parsed if parsed.reject else parsed.keyed()
+
+    def _phones(
+        self, parsed: ParsedRow, phone_cells: list[tuple[str, str]], postal_code: str | None
+    ) -> None:
         region = self._region
         seen: set[str] = set()
         for header, cell in phone_cells:
@@ -165,9 +184,10 @@ class RowParser:
                 if parsed.invalid
                 else "no phone number"
             )
-        return parsed
 
 
 def parse_row(row: Row, mapping: ColumnMap, region: str) -> ParsedRow:
     """The row's contact; `reject` says why it cannot be imported, if so."""
-    return RowParser(mapping, region)(row)
+    headers = list(mapping.fields)
+    cells = [row.values.get(h, "") for h in headers] + row.extra
+    return RowParser(mapping, region, headers)((row.line, cells))

@@ -1,19 +1,22 @@
 """Import a list file into a campaign: stream, normalise, de-duplicate, write in chunks.
 
-Identity (see docs/lists.md): a row is a contact already known to the campaign
-when (1) it has the same source file and external id, or (2) the same name
-(case, accents and punctuation ignored) and the same birth date, or (3) the
-same name (or no name at all) and one of its numbers, with no conflicting
-birth date. Otherwise it is a new contact. A number belongs to one contact
-per campaign: seen again, it is a duplicate.
+Who each row is comes from matcher.py (pure); this module reads the file, asks the
+database what the matcher needs, and writes what it decided. The whole import is one
+transaction: a failure (or --dry-run) leaves nothing.
 
-The whole import is one transaction: a failure (or --dry-run) leaves nothing.
+The work of a chunk overlaps the database's: while the server writes chunk N and
+looks up chunk N+1 (on a thread of its own, pipeline.py), this thread reads, parses
+and matches. On one connection the order is: lookups N+1, write N, lookups N+2,
+write N+1, ... so the lookups of a chunk do not see the chunk just before; the
+matcher keeps that one in memory.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import islice
@@ -22,14 +25,15 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine
 
+from phonebank.db.engine import SQLITE_BEGIN
 from phonebank.lists import pgcopy, repo
 from phonebank.lists.errors import ListFileError
 from phonebank.lists.headers import map_headers
-from phonebank.lists.merge import Draft, NewPhone, merge_into
-from phonebank.lists.reader import Row, open_list
+from phonebank.lists.matcher import ChunkPlan, Counts, Known, Matcher
+from phonebank.lists.pipeline import Pipeline
+from phonebank.lists.reader import ListFile, Record, open_list
 from phonebank.lists.rows import ParsedRow, RowParser
 from phonebank.lists.values import name_key
-from phonebank.lists.writer import ChunkWriter
 
 DEFAULT_CHUNK = 2000
 
@@ -49,217 +53,191 @@ class ImportOptions:
     chunk_size: int = DEFAULT_CHUNK
 
 
+# The --json summary's keys, in this order.
+_SUMMARY_KEYS = (
+    *("file", "campaign", "call_list", "dry_run", "encoding", "delimiter", "rows"),
+    *("contacts_created", "contacts_merged", "phones_valid", "phones_invalid", "duplicates"),
+    *("dnc", "list_entries_added", "rejected", "warnings", "seconds"),
+)
+
+
 @dataclass
-class ImportSummary:
-    file: str
-    campaign: str
+class ImportSummary(Counts):
+    file: str = ""
+    campaign: str = ""
     call_list: str | None = None
     dry_run: bool = False
     encoding: str = ""
     delimiter: str = ""
     rows: int = 0
-    contacts_created: int = 0
-    contacts_merged: int = 0
-    phones_valid: int = 0
-    phones_invalid: int = 0
-    duplicates: int = 0
-    dnc: int = 0
     list_entries_added: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {key: getattr(self, key) for key in _SUMMARY_KEYS}
 
 
-def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
-    while chunk := list(islice(rows, size)):
-        yield chunk
+@dataclass
+class _Chunk:
+    """One chunk between its parse and its write."""
 
-
-def _loaded_key(draft: Draft) -> str:
-    return name_key(draft.fields.get("last_name") or "", draft.fields.get("first_name") or "")
-
-
-def _describe(draft: Draft) -> str:
-    return f"contact {draft.id}" if draft.id else f"line {draft.first_line}"
-
-
-def _identity_of(draft: Draft) -> str | None:
-    if draft.row_identity is not None:
-        return draft.row_identity[0]
-    born, key = draft.birth_date, _loaded_key(draft)
-    return None if born is None or key == "|" else f"{key}|{born.isoformat()}"
+    records: list[Record]
+    parsed: list[ParsedRow]
+    refused: list[tuple[ParsedRow, str]]
+    known: Future[Known]
+    progress: float
 
 
 class _Import:
-    """State of one import across chunks (the in-memory identity index above all)."""
+    """One import's chunks through parse → lookups → match → write, overlapped."""
 
     def __init__(
-        self, conn: Connection, campaign: int, source: str, summary: ImportSummary
-    ) -> None:
-        self.conn, self.campaign, self.source, self.summary = conn, campaign, source, summary
-        # hash(name|birth date) -> contact id: one small int pair per dated contact.
-        self.identity: dict[int, int] = {
-            hash(f"{name_key(last, first)}|{born.isoformat()}"): cid
-            for cid, last, first, born in repo.identity_rows(conn, campaign)
-        }
-
-    def chunk(
-        self, parsed: list[ParsedRow], list_id: int | None
-    ) -> tuple[list[tuple[ParsedRow, str]], Callable[[], None]]:
-        """Resolve one chunk's rows: the rows rejected as duplicates, and the write to run."""
-        numbers = sorted({p.e164 for row in parsed for p, _ in row.phones})
-        owners = repo.phone_owners(self.conn, self.campaign, numbers)
-        dnc = repo.dnc_numbers(self.conn, numbers)
-        external_ids = sorted(
-            {r.fields["external_id"] for r in parsed if r.fields.get("external_id")}
-        )
-        by_external = (
-            repo.by_external_id(self.conn, self.campaign, self.source, external_ids)
-            if external_ids
-            else {}
-        )
-        wanted = set(owners.values()) | set(by_external.values())
-        for row in parsed:
-            key = row.identity_key
-            if key is not None and (cid := self.identity.get(hash(key))) is not None:
-                wanted.add(cid)
-        loaded = repo.load_drafts(self.conn, wanted)
-        owner_of: dict[str, Draft] = {e164: loaded[cid] for e164, cid in owners.items()}
-        external: dict[str, Draft] = {x: loaded[cid] for x, cid in by_external.items()}
-        identity: dict[str, Draft] = {}
-        new: list[Draft] = []
-        touched: list[Draft] = []
-        rejected: list[tuple[ParsedRow, str]] = []
-        for row in parsed:
-            target = self._find(row, loaded, owner_of, external, identity)
-            if target is None and all(p.e164 in owner_of for p, _ in row.phones):
-                # Someone else's numbers only: importing the person would give a contact
-                # the dialer can never reach, and a new one at every re-import.
-                holders = sorted({_describe(owner_of[p.e164]) for p, _ in row.phones})
-                self.summary.duplicates += len(row.phones)
-                self.summary.phones_invalid += len(row.invalid)
-                rejected.append(
-                    (row, f"every number already belongs to another contact ({', '.join(holders)})")
-                )
-                continue
-            if target is None:
-                target = Draft(
-                    dict(row.fields), list(row.tags), dict(row.custom), first_line=row.line
-                )
-                target.dirty = True
-                target.row_identity = (row.identity_key,)
-                new.append(target)
-                self.summary.contacts_created += 1
-            else:
-                merge_into(target, row.fields, row.tags, row.custom)
-                self.summary.contacts_merged += 1
-            if row.identity_key is not None:
-                identity.setdefault(row.identity_key, target)
-            if row.fields.get("external_id"):
-                external.setdefault(row.fields["external_id"], target)
-            self._add_phones(row, target, owner_of, dnc)
-            touched.append(target)
-        if self.conn.dialect.name == "postgresql":
-            return rejected, self._prepare(new, loaded, touched, list_id)
-        return rejected, partial(self._flush, new, loaded, touched, list_id)
-
-    def _find(
         self,
-        row: ParsedRow,
-        loaded: dict[int, Draft],
-        owner_of: dict[str, Draft],
-        external: dict[str, Draft],
-        identity: dict[str, Draft],
-    ) -> Draft | None:
-        ext = row.fields.get("external_id")
-        if ext and ext in external:
-            return external[ext]
-        key = row.identity_key
-        if key is not None:
-            if key in identity:
-                return identity[key]
-            cid = self.identity.get(hash(key))
-            draft = loaded.get(cid) if cid is not None else None
-            # The hash only finds a candidate; the stored names and date decide.
-            if draft is not None and _identity_of(draft) == key:
-                return draft
-        born = row.fields.get("birth_date")
-        for phone, _ in row.phones:
-            owner = owner_of.get(phone.e164)
-            if owner is None:
-                continue
-            same_name = row.anonymous or _loaded_key(owner) == row.name_key
-            dates_agree = born is None or owner.birth_date is None or owner.birth_date == born
-            if same_name and dates_agree:
-                return owner
-        return None
-
-    def _add_phones(
-        self, row: ParsedRow, target: Draft, owner_of: dict[str, Draft], dnc: set[str]
+        conn: Connection,
+        opened: ListFile,
+        summary: ImportSummary,
+        options: ImportOptions,
+        reporting: tuple[RejectSink | None, Callable[[int, float], None] | None],
     ) -> None:
-        summary = self.summary
-        summary.phones_invalid += len(row.invalid)
-        for message in row.warnings:
-            summary.warnings.append({"line": row.line, "warning": message})
-        for phone, raw in row.phones:
-            owner = owner_of.get(phone.e164)
-            if owner is not None:
-                summary.duplicates += 1
-                if owner is not target:
-                    summary.warnings.append(
-                        {
-                            "line": row.line,
-                            "warning": f"{phone.e164} already belongs to another contact "
-                            f"({_describe(owner)}); kept there",
-                        }
-                    )
-                continue
-            on_dnc = phone.e164 in dnc
-            target.phones.append(NewPhone(phone, raw, on_dnc))
-            owner_of[phone.e164] = target
-            summary.phones_valid += 1
-            summary.dnc += on_dnc
+        self.conn, self.opened, self.summary = conn, opened, summary
+        self.rejects, self.progress = reporting
+        self.campaign = repo.campaign_id(conn, options.campaign, options.create_campaign)
+        self.list_id = (
+            repo.call_list_id(conn, self.campaign, options.list_name, {})
+            if options.list_name
+            else None
+        )
+        self.source = opened.path.name[:128]
+        # hash(name|birth date) -> contact id: one small int pair per dated contact.
+        identity = {
+            hash(f"{name_key(last, first)}|{born.isoformat()}"): cid
+            for cid, last, first, born in repo.identity_rows(conn, self.campaign)
+        }
+        self.matcher = Matcher(self.source, identity, summary)
+        self.ids = repo.ContactIds(conn)
+        self.pipeline = Pipeline(threaded=conn.dialect.name == "postgresql")
+        self.parse = RowParser(map_headers(opened.headers, options.overrides), options.region)
+        self._waiting: _Chunk | None = None
+        self._writes: deque[tuple[Future[int], Callable[[int], None]]] = deque()
 
-    def _flush(
-        self, new: list[Draft], loaded: dict[int, Draft], touched: list[Draft], list_id: int | None
-    ) -> None:
-        repo.insert_contacts(self.conn, new, self.campaign, self.source)
-        self._index(new, loaded)
-        repo.insert_phones(self.conn, [*new, *(d for d in loaded.values() if d.phones)])
-        self._finish([d for d in loaded.values() if d.dirty], touched, list_id)
+    def run(self, chunk_size: int) -> None:
+        records = self.opened.records
+        while chunk := list(islice(records, chunk_size)):
+            self._add(chunk)
+        if self._waiting is not None:
+            self._match(self._waiting)
+        while self._writes:
+            self._report_next()
 
-    def _index(self, new: list[Draft], loaded: dict[int, Draft]) -> None:
-        # Merges may have given a stored contact its birth date: index it too.
-        for draft in [*new, *loaded.values()]:
-            key = _identity_of(draft)
-            if key is not None and draft.id is not None:
-                self.identity[hash(key)] = draft.id
+    def close(self) -> None:
+        """Let the database work in flight end (success or not) before the transaction."""
+        self.pipeline.close()
 
-    def _prepare(
-        self, new: list[Draft], loaded: dict[int, Draft], touched: list[Draft], list_id: int | None
-    ) -> Callable[[], None]:
-        """_flush on PostgreSQL, in two halves: ids and COPY text made here, in the thread
-        that parses; the write returned only sends them, so it overlaps the next parse."""
-        contacts = repo.contacts_copy(self.conn, new, self.campaign, self.source)
-        self._index(new, loaded)
-        phones = repo.phones_copy([*new, *(d for d in loaded.values() if d.phones)])
-        dirty = [d for d in loaded.values() if d.dirty]
+    def _add(self, records: list[Record]) -> None:
+        parsed, refused = [], []
+        for record in records:
+            result = self.parse(record)
+            if result.reject is None:
+                parsed.append(result)
+            else:
+                self.summary.phones_invalid += len(result.invalid)
+                refused.append((result, result.reject))
+        self.summary.rows += len(records)
+        waiting = self._waiting
+        numbers = sorted({p.e164 for row in parsed for p, _ in row.phones})
+        external = sorted({x for r in parsed if (x := r.fields.get("external_id"))})
+        lookup = partial(
+            repo.lookup,
+            self.conn,
+            self.campaign,
+            self.source,
+            numbers,
+            external,
+            self.matcher.candidates(parsed),
+            (self.ids, self.matcher.ids_wanted(len(parsed), len(waiting.parsed) if waiting else 0)),
+        )
+        # Queued before the write of the chunk waiting to be matched: see the docstring.
+        self._waiting = _Chunk(
+            records, parsed, refused, self.pipeline.submit(lookup), self.opened.progress()
+        )
+        if waiting is not None:
+            self._match(waiting)
 
-        def write() -> None:
-            pgcopy.send_copy(self.conn, contacts)
-            pgcopy.send_copy(self.conn, phones)
-            self._finish(dirty, touched, list_id)
+    def _match(self, chunk: _Chunk) -> None:
+        plan = self.matcher.chunk(chunk.parsed, chunk.known.result())
+        # Writes before ours have ended by now (our lookups were queued behind them).
+        while self._writes and self._writes[0][0].done():
+            self._report_next()
+        write = self._write(plan)
+        refused = [*chunk.refused, *plan.rejected]
+        done = (self.summary.rows, chunk.progress)
+        report = partial(self._report, refused, chunk.records, done)
+        self._writes.append((self.pipeline.submit(write), report))
+
+    def _write(self, plan: ChunkPlan) -> Callable[[], int]:
+        """The chunk's write, with everything it sends taken now (later rows change the
+        drafts): COPY text on PostgreSQL, rows on SQLite."""
+        conn, campaign, list_id = self.conn, self.campaign, self.list_id
+        updates = repo.contact_updates(plan.changed)
+        touched = plan.touched
+        phone_rows = list(pgcopy.phone_rows(plan.phones))
+        if conn.dialect.name == "postgresql":
+            contacts = pgcopy.copy_data(
+                repo.CONTACTS, pgcopy.CONTACT_COLUMNS, pgcopy.contact_rows(plan.new, campaign)
+            )
+            phones = pgcopy.copy_data(repo.PHONES, pgcopy.PHONE_COLUMNS, phone_rows)
+
+            def insert() -> None:
+                pgcopy.send_copy(conn, contacts)
+                pgcopy.send_copy(conn, phones)
+
+        else:
+            new = list(plan.new)
+
+            def insert() -> None:
+                repo.insert_contacts(conn, new, campaign)
+                repo.insert_phones(conn, phone_rows)
+
+        def write() -> int:
+            insert()
+            repo.update_contacts(conn, updates)
+            return repo.add_entries(conn, list_id, touched) if list_id is not None else 0
 
         return write
 
-    def _finish(self, dirty: list[Draft], touched: list[Draft], list_id: int | None) -> None:
-        repo.update_contacts(self.conn, dirty)
-        if list_id is not None:
-            ids = [d.id for d in touched if d.id is not None]
-            self.summary.list_entries_added += repo.add_entries(self.conn, list_id, ids)
+    def _report_next(self) -> None:
+        future, report = self._writes.popleft()
+        report(future.result())
+
+    def _report(
+        self,
+        refused: list[tuple[ParsedRow, str]],
+        records: list[Record],
+        done: tuple[int, float],
+        entries_added: int,
+    ) -> None:
+        """A chunk's rejected rows and progress, once its write has succeeded."""
+        summary = self.summary
+        summary.list_entries_added += entries_added
+        cells = dict(records) if refused and self.rejects is not None else {}
+        headers = self.opened.headers
+        for result, reason in sorted(refused, key=lambda item: item[0].line):
+            summary.rejected.append({"line": result.line, "reason": reason})
+            if self.rejects is not None:
+                values = dict(zip(headers, cells[result.line], strict=False))
+                self.rejects.write(result.line, reason, values)
+        if self.progress is not None:
+            self.progress(*done)
+
+
+def _opened_mapping_check(opened: ListFile, options: ImportOptions, path: Path) -> None:
+    mapping = map_headers(opened.headers, options.overrides, source=str(path))
+    if not mapping.phone_columns:
+        raise ListFileError(
+            f"{path}: no phone column among {', '.join(opened.headers)}; "
+            "name one with --map COLUMN=phone"
+        )
 
 
 def import_file(
@@ -271,72 +249,35 @@ def import_file(
 ) -> ImportSummary:
     """Import one file; raises ListFileError (nothing imported) if it cannot be read."""
     started = time.perf_counter()
-    summary = ImportSummary(str(path), options.campaign, options.list_name, options.dry_run)
-    with engine.connect() as conn, open_list(path) as opened:
+    summary = ImportSummary(
+        file=str(path),
+        campaign=options.campaign,
+        call_list=options.list_name,
+        dry_run=options.dry_run,
+    )
+    # On SQLite the write lock is taken at once: new contacts' ids are counted on from
+    # the largest, which nobody else may change meanwhile (repo.ContactIds).
+    immediate = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+    with open_list(path) as opened:
         summary.encoding, summary.delimiter = opened.encoding, opened.delimiter
-        mapping = map_headers(opened.headers, options.overrides, source=str(path))
-        if not mapping.phone_columns:
-            raise ListFileError(
-                f"{path}: no phone column among {', '.join(opened.headers)}; "
-                "name one with --map COLUMN=phone"
-            )
-        transaction = conn.begin()
-        writer = ChunkWriter(threaded=conn.dialect.name == "postgresql")
-        try:
-            campaign = repo.campaign_id(conn, options.campaign, options.create_campaign)
-            list_id = (
-                repo.call_list_id(conn, campaign, options.list_name, {})
-                if options.list_name
-                else None
-            )
-            state = _Import(conn, campaign, path.name[:128], summary)
-            parse = RowParser(mapping, options.region)
-            for chunk in _chunks(opened.rows, options.chunk_size):
-                parsed, values = [], {}
-                refused: list[tuple[ParsedRow, str]] = []
-                for row in chunk:
-                    result = parse(row)
-                    values[row.line] = row.values
-                    if result.reject is None:
-                        parsed.append(result)
-                    else:
-                        summary.phones_invalid += len(result.invalid)
-                        refused.append((result, result.reject))
-                summary.rows += len(chunk)
-                writer.wait()
-                duplicates, write = state.chunk(parsed, list_id)
-                refused.extend(duplicates)
-                done = (summary.rows, opened.progress())
-                report = partial(_report, summary, refused, values, rejects, progress, done)
-                writer.submit(write, report)
-            writer.wait()
-            if summary.rows == 0:
-                raise ListFileError(f"{path}: no data rows under the header")
-        except BaseException:
-            writer.close()
-            transaction.rollback()
-            raise
-        writer.close()
-        if options.dry_run:
-            transaction.rollback()
-        else:
-            transaction.commit()
+        _opened_mapping_check(opened, options, path)
+        with immediate.connect() as conn:
+            transaction = conn.begin()
+            state: _Import | None = None
+            try:
+                state = _Import(conn, opened, summary, options, (rejects, progress))
+                state.run(options.chunk_size)
+                if summary.rows == 0:
+                    raise ListFileError(f"{path}: no data rows under the header")
+            except BaseException:
+                if state is not None:
+                    state.close()
+                transaction.rollback()
+                raise
+            state.close()
+            if options.dry_run:
+                transaction.rollback()
+            else:
+                transaction.commit()
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
-
-
-def _report(
-    summary: ImportSummary,
-    refused: list[tuple[ParsedRow, str]],
-    values: dict[int, dict[str, str]],
-    rejects: RejectSink | None,
-    progress: Callable[[int, float], None] | None,
-    done: tuple[int, float],
-) -> None:
-    """A chunk's rejected rows and progress, once its write has succeeded."""
-    for result, reason in sorted(refused, key=lambda item: item[0].line):
-        summary.rejected.append({"line": result.line, "reason": reason})
-        if rejects is not None:
-            rejects.write(result.line, reason, values[result.line])
-    if progress is not None:
-        progress(*done)
