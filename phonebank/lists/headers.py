@@ -104,13 +104,41 @@ _LOOKUP: dict[str, str] = {
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
 
-def fold(text: str) -> str:
-    """Header text with accents, case and punctuation ignored."""
-    if text.isascii():
-        return _NON_ALNUM.sub(" ", text.lower()).strip()
+def _fold_slow(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
     return _NON_ALNUM.sub(" ", bare).strip()
+
+
+def _latin_table() -> dict[int, str]:
+    """Each accented Latin letter (and each combining mark) → what _fold_slow keeps of it,
+    where that is ASCII. Folding is then a str.translate, character by character: the same
+    as decomposing the whole text, since only combining marks are ever reordered, and
+    they are all dropped (tests/unit/test_lists_headers.py checks it)."""
+    table: dict[int, str] = {}
+    for code in range(0x80, 0x2000):
+        kept = "".join(
+            ch for ch in unicodedata.normalize("NFKD", chr(code)) if not unicodedata.combining(ch)
+        )
+        if kept.isascii():
+            table[code] = kept
+    return table
+
+
+_LATIN = _latin_table()
+
+
+def fold(text: str) -> str:
+    """Text with accents, case and punctuation ignored ("Téléphone  PORTABLE" →
+    "telephone portable"). Names are folded too, once per row of a list: the common case
+    (Latin letters) goes through a translation table, the rest through Unicode's
+    decomposition."""
+    if not text.isascii():
+        mapped = text.translate(_LATIN)
+        if not mapped.isascii():
+            return _fold_slow(text)
+        text = mapped
+    return _NON_ALNUM.sub(" ", text.lower()).strip()
 
 
 def guess_field(header: str) -> str:

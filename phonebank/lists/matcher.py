@@ -136,7 +136,7 @@ class Matcher:
     def _row(self, row: ParsedRow, state: _ChunkState, plan: ChunkPlan) -> None:
         counts = self.counts
         target = self._find(row, state)
-        if target is None and all(p.e164 in state.owner_of for p, _ in row.phones):
+        if target is None and _all_owned(row, state.owner_of):
             # Someone else's numbers only: importing the person would give a contact
             # the dialer can never reach, and a new one at every re-import.
             holders = sorted({_describe(state.owner_of[p.e164]) for p, _ in row.phones})
@@ -147,10 +147,11 @@ class Matcher:
             )
             return
         if target is None:
+            # The row's own dicts: it is not read again once matched.
             target = Draft(
-                dict(row.fields),
-                list(row.tags),
-                dict(row.custom),
+                row.fields,
+                row.tags,
+                row.custom,
                 id=self._take_id(),
                 first_line=row.line,
                 source=self.source,
@@ -242,6 +243,14 @@ class Matcher:
         self._recent = state.touched
         self._recent_owner = state.new_owner
         self._recent_external = state.new_external
+
+
+def _all_owned(row: ParsedRow, owner_of: dict[str, Draft]) -> bool:
+    # A loop, not all() over a generator: this runs once a row.
+    for phone, _ in row.phones:  # noqa: SIM110
+        if phone.e164 not in owner_of:
+            return False
+    return True
 
 
 def _name_of(draft: Draft) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from phonebank.db.enums import SupportLevel
 from phonebank.lists.headers import fold
@@ -41,14 +41,13 @@ SCALAR_FIELDS = (
 _NAMES = frozenset({"first_name", "last_name", "birth_name"})
 
 
-@dataclass
-class NewPhone:
+class NewPhone(NamedTuple):
     phone: Phone
     raw: str
     do_not_call: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class Draft:
     """A contact: new (not yet written) or loaded from the database to be merged into."""
 

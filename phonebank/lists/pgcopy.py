@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,33 +68,37 @@ def send_copy(conn: Connection, data: CopyData | None) -> None:
         copy.write(data.data)
 
 
-CONTACT_COLUMNS = ("id", *SCALAR_FIELDS, "campaign_id", "tags", "custom_fields", "source")
+# Columns every new contact is written with; the rest of merge.SCALAR_FIELDS only when
+# the file has a column for them (see contact_columns).
+_FIRST = ("id", "first_name", "last_name", "support_level")
+_LAST = ("campaign_id", "tags", "custom_fields", "source")
+CONTACT_COLUMNS = (*_FIRST, *(f for f in SCALAR_FIELDS if f not in _FIRST), *_LAST)
 _UNKNOWN = SupportLevel.UNKNOWN
-# contact_rows spells the fields out (a tuple display is the fast way to build a row).
-if CONTACT_COLUMNS[1:15] != SCALAR_FIELDS:
-    raise RuntimeError("contact_rows no longer matches merge.SCALAR_FIELDS")
 
 
-def contact_rows(drafts: Sequence[Draft], campaign: int) -> Iterator[tuple[Any, ...]]:
-    """New contacts as rows in CONTACT_COLUMNS order."""
+def contact_columns(fields: Collection[str]) -> tuple[str, ...]:
+    """The columns new contacts made from a file with these fields are written with.
+
+    A field no column of the file maps stays NULL in every new contact: leaving it out
+    of the COPY spares the csv module and the server an empty field per row.
+    """
+    return (*_FIRST, *(f for f in CONTACT_COLUMNS[4:-4] if f in fields), *_LAST)
+
+
+def contact_rows(
+    drafts: Sequence[Draft], campaign: int, columns: Sequence[str] = CONTACT_COLUMNS
+) -> Iterator[tuple[Any, ...]]:
+    """New contacts as rows in `columns` order (see contact_columns). An empty first or
+    last name is sent as NULL, which COPY's FORCE_NOT_NULL turns into ''."""
+    optional = columns[4:-4]
     for d in drafts:
         get = d.fields.get
         yield (
             d.id,
-            get("first_name") or "",
-            get("last_name") or "",
-            get("birth_name"),
-            get("birth_date"),
-            get("address_line1"),
-            get("address_line2"),
-            get("address_line3"),
-            get("postal_code"),
-            get("city"),
-            get("country"),
-            get("precinct"),
+            get("first_name"),
+            get("last_name"),
             get("support_level") or _UNKNOWN,
-            get("email"),
-            get("external_id"),
+            *map(get, optional),
             campaign,
             json_text(d.tags),
             json_text(d.custom),

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
+from typing import NamedTuple
 
 import phonenumbers
 from phonenumbers import PhoneNumberType
@@ -64,7 +65,11 @@ REGION_ZONES: dict[str, str] = {
     "MC": "Europe/Monaco",
 }
 
-_SEPARATORS = re.compile(r"[\s.\-/\u00a0\u202f_]+")
+# Separators people put in numbers: whitespace (every character the pattern `\s`
+# matches, all below U+3001: tests/unit/test_lists_phones.py), . - / and _. Deleted by
+# str.translate, four times faster than a regular expression.
+_SEPARATOR_CHARS = "".join(chr(c) for c in range(0x3001) if chr(c).isspace()) + ".-/\u202f_"
+_DROP_SEPARATORS = str.maketrans("", "", _SEPARATOR_CHARS)
 _TRUNK_IN_BRACKETS = re.compile(r"^\+(\d{1,3})\(0\)")
 _UNKNOWN_ZONE = "Etc/Unknown"
 _MAX_RAW = 64
@@ -89,8 +94,9 @@ _REASON_TEXT = {
 }
 
 
-@dataclass(frozen=True)
-class Phone:
+class Phone(NamedTuple):
+    # A tuple, not a frozen dataclass: an import makes one per number, and a tuple is
+    # made in a third of the time.
     e164: str
     type: PhoneType
     # ISO 3166-1 alpha-2 region of the number (RE for +262 692…), or "" if none.
@@ -152,7 +158,7 @@ def postal_code_zone(postal_code: str | None) -> str | None:
 
 
 def _clean(raw: str) -> str:
-    text = _SEPARATORS.sub("", raw.strip())
+    text = raw.translate(_DROP_SEPARATORS)
     if "(" in text or ")" in text:
         # "+33(0)6…": the bracketed trunk 0 must go, or the number gets one digit too many.
         text = _TRUNK_IN_BRACKETS.sub(r"+\1", text)
@@ -267,17 +273,27 @@ def normalize_exact(raw: str, region: str = "FR") -> Phone | Rejection:
 # first 5 digits: it is computed once per prefix (at most 100,000) and reused.
 # Saint-Pierre-et-Miquelon (05 08, rewritten to 6 digits) always takes the long
 # way. tests/unit/test_lists_phones.py checks the memo against the long way.
-_FRENCH_NATIONAL = re.compile(r"^(?:0|\+33)([1-9]\d{8})$")
 _NOT_MEMOISED = "-"
 _memo: dict[str, tuple[str, PhoneType, str, tuple[str, ...]] | RejectReason | str] = {}
 
 
-def _french_fast(cleaned: str, raw: str) -> Phone | Rejection | None:
-    match = _FRENCH_NATIONAL.match(cleaned)
-    if match is None:
+def _french_nsn(cleaned: str) -> str | None:
+    """The 9 digits after 0 or +33 of a French number written that way, else None.
+    ASCII digits only: phonenumbers reads other scripts' digits, the memo does not."""
+    if len(cleaned) == 10 and cleaned[0] == "0":
+        nsn = cleaned[1:]
+    elif len(cleaned) == 12 and cleaned.startswith("+33"):
+        nsn = cleaned[3:]
+    else:
         return None
-    nsn = match.group(1)
-    if nsn.startswith("508"):
+    if nsn.isascii() and nsn.isdigit() and nsn[0] != "0":
+        return nsn
+    return None
+
+
+def _french_fast(cleaned: str, raw: str) -> Phone | Rejection | None:
+    nsn = _french_nsn(cleaned)
+    if nsn is None or nsn.startswith("508"):
         return None
     key = nsn[:5]
     hit = _memo.get(key)
@@ -290,13 +306,13 @@ def _french_fast(cleaned: str, raw: str) -> Phone | Rejection | None:
         else:
             hit = _NOT_MEMOISED
         _memo[key] = hit
+    if type(hit) is tuple:
+        prefix, kind, country, zones = hit
+        return Phone(prefix + nsn, kind, country, zones[0], zones)
     if hit == _NOT_MEMOISED:
         return None
-    if isinstance(hit, RejectReason):
-        return Rejection(raw, hit)
-    assert isinstance(hit, tuple)
-    prefix, kind, country, zones = hit
-    return Phone(prefix + nsn, kind, country, zones[0], zones)
+    assert isinstance(hit, RejectReason)
+    return Rejection(raw, hit)
 
 
 def normalize(raw: str, region: str = "FR", postal_code: str | None = None) -> Phone | Rejection:

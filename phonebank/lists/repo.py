@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from psycopg import sql
 from sqlalchemy import Connection, Integer, Table, any_, func, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.expression import bindparam
@@ -117,8 +118,11 @@ class ContactIds:
     (BEGIN IMMEDIATE), so nobody else can take one meanwhile."""
 
     def __init__(self, conn: Connection) -> None:
-        self._next = 0
-        if not _postgres(conn):
+        self._next, self._sequence = 0, ""
+        if _postgres(conn):
+            found = conn.execute(select(func.pg_get_serial_sequence("contacts", "id"))).scalar()
+            self._sequence = str(found)
+        else:
             self._next = (conn.execute(select(func.max(Contact.id))).scalar() or 0) + 1
 
     def take(self, conn: Connection, count: int) -> list[int]:
@@ -127,14 +131,15 @@ class ContactIds:
         if not _postgres(conn):
             first, self._next = self._next, self._next + count
             return list(range(first, self._next))
-        # Through the driver's cursor: SQLAlchemy's result rows cost more than the query.
+        # The sequence named by a literal: pg_get_serial_sequence() in the query would be
+        # evaluated once per id (4 µs each, against 0.5 µs for nextval itself). Through
+        # the driver's cursor: SQLAlchemy's result rows cost more than the query.
         raw: Any = conn.connection.driver_connection
+        query = sql.SQL("SELECT nextval({}) FROM generate_series(1, %s)").format(
+            sql.Literal(self._sequence)
+        )
         with raw.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence('contacts', 'id')) "
-                "FROM generate_series(1, %s)",
-                (count,),
-            )
+            cursor.execute(query, (count,))
             return [row[0] for row in cursor.fetchall()]
 
 
@@ -224,13 +229,16 @@ def load_drafts(conn: Connection, ids: Iterable[int]) -> dict[int, Draft]:
 
 
 def _contact_values(draft: Draft, campaign: int, now: datetime) -> dict[str, Any]:
-    values = dict(zip(CONTACT_COLUMNS, _contact_row(draft, campaign), strict=True))
-    values.update(tags=draft.tags, custom_fields=draft.custom, created_at=now, updated_at=now)
+    values = dict(zip(CONTACT_COLUMNS, next(contact_rows([draft], campaign)), strict=True))
+    values.update(
+        first_name=values["first_name"] or "",
+        last_name=values["last_name"] or "",
+        tags=draft.tags,
+        custom_fields=draft.custom,
+        created_at=now,
+        updated_at=now,
+    )
     return values
-
-
-def _contact_row(draft: Draft, campaign: int) -> tuple[Any, ...]:
-    return next(contact_rows([draft], campaign))
 
 
 def insert_contacts(conn: Connection, drafts: Sequence[Draft], campaign: int) -> None:

@@ -129,6 +129,12 @@ class RowParser:
                 limit = _MAX_TEXT.get(target, 255 if target.startswith("address") else 128)
                 self._plan.append((index, header, _TEXT, target, limit))
 
+    @property
+    def fields(self) -> set[str]:
+        """The contact fields rows of this file can fill."""
+        found = {target for _, _, kind, target, _ in self._plan if kind in (_TEXT, _SET)}
+        return found | {"last_name"} if "birth_name" in found else found
+
     def __call__(self, record: Record) -> ParsedRow:
         """The row's contact; `reject` says why it cannot be imported, if so."""
         line, cells = record

@@ -33,6 +33,7 @@ from phonebank.lists.matcher import ChunkPlan, Counts, Known, Matcher
 from phonebank.lists.pipeline import Pipeline
 from phonebank.lists.reader import ListFile, Record, open_list
 from phonebank.lists.rows import ParsedRow, RowParser
+from phonebank.lists.runtime import bulk_work
 from phonebank.lists.values import name_key
 
 DEFAULT_CHUNK = 2000
@@ -118,6 +119,7 @@ class _Import:
         self.ids = repo.ContactIds(conn)
         self.pipeline = Pipeline(threaded=conn.dialect.name == "postgresql")
         self.parse = RowParser(map_headers(opened.headers, options.overrides), options.region)
+        self.contact_columns = pgcopy.contact_columns(self.parse.fields)
         self._waiting: _Chunk | None = None
         self._writes: deque[tuple[Future[int], Callable[[int], None]]] = deque()
 
@@ -183,8 +185,9 @@ class _Import:
         touched = plan.touched
         phone_rows = list(pgcopy.phone_rows(plan.phones))
         if conn.dialect.name == "postgresql":
+            columns = self.contact_columns
             contacts = pgcopy.copy_data(
-                repo.CONTACTS, pgcopy.CONTACT_COLUMNS, pgcopy.contact_rows(plan.new, campaign)
+                repo.CONTACTS, columns, pgcopy.contact_rows(plan.new, campaign, columns)
             )
             phones = pgcopy.copy_data(repo.PHONES, pgcopy.PHONE_COLUMNS, phone_rows)
 
@@ -258,7 +261,7 @@ def import_file(
     # On SQLite the write lock is taken at once: new contacts' ids are counted on from
     # the largest, which nobody else may change meanwhile (repo.ContactIds).
     immediate = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
-    with open_list(path) as opened:
+    with open_list(path) as opened, bulk_work():
         summary.encoding, summary.delimiter = opened.encoding, opened.delimiter
         _opened_mapping_check(opened, options, path)
         with immediate.connect() as conn:

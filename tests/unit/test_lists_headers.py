@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from phonebank.lists import headers
 from phonebank.lists.errors import ListFileError
 from phonebank.lists.headers import fold, guess_field, map_headers, parse_overrides
 
@@ -91,3 +94,26 @@ def test_bad_overrides(item: str, message: str) -> None:
 def test_override_of_a_missing_column_names_it() -> None:
     with pytest.raises(ListFileError, match=r"list\.csv: --map names column\(s\) not in"):
         map_headers(["Nom"], {"telephone": "phone"}, source="list.csv")
+
+
+_NAMES = st.text(
+    alphabet=st.one_of(
+        st.characters(min_codepoint=0x20, max_codepoint=0x24F),
+        st.characters(min_codepoint=0x300, max_codepoint=0x36F),
+        st.sampled_from("ŒœßØøĐđŁłİıſǅ½ﬁ’‐‑–—  ΣσςÅÅ"),
+        st.characters(),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(text=_NAMES)
+def test_fold_by_table_is_fold_by_decomposition(text: str) -> None:
+    # The translation table is a shortcut: it must give what Unicode's decomposition gives.
+    assert fold(text) == headers._fold_slow(text)
+
+
+def test_fold_table_covers_french_names() -> None:
+    for name in ("Éloïse", "Noël", "Gaëtan", "Françoise", "Çağla", "Lê Văn Thành", "Ñúñez"):
+        assert name.translate(headers._LATIN).isascii(), name

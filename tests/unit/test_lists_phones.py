@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import sys
 from zoneinfo import available_timezones
 
 import phonenumbers
@@ -10,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from phonebank.db.enums import PhoneType
+from phonebank.lists import phones
 from phonebank.lists.phones import (
     Phone,
     Rejection,
@@ -232,3 +235,19 @@ def test_prefix_memo_on_every_overseas_prefix() -> None:
             number = f"0{nsn3}{middle:02d}1234"
             normalize(f"0{nsn3}{middle:02d}9876")
             assert normalize(number) == normalize_exact(number), number
+
+
+def test_separators_are_exactly_what_the_old_pattern_removed() -> None:
+    # _clean deletes with str.translate what r"[\s.\-/\u00a0\u202f_]+" removed: every
+    # character of the pattern, and no other, over the whole of Unicode.
+    pattern = re.compile(r"[\s.\-/\u00a0\u202f_]")
+    expected = {chr(c) for c in range(sys.maxunicode + 1) if pattern.match(chr(c))}
+    assert set(phones._SEPARATOR_CHARS) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(digits=st.text(alphabet="0123456789\u0660\u0661\u0662\u06f3\uff11", min_size=9, max_size=9))
+def test_digits_of_other_scripts_take_the_long_way(digits: str) -> None:
+    # The memo only reads ASCII digits; other scripts' digits go through phonenumbers.
+    for raw in ("0" + digits, "+33" + digits):
+        assert normalize(raw) == normalize_exact(raw)
