@@ -46,6 +46,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--region", default="FR", help="region of national numbers (default FR)")
     parser.add_argument("--rejects", type=Path, help="reject CSV (default: FILE.rejects.csv)")
     parser.add_argument("--dry-run", action="store_true", help="check and count; write nothing")
+    parser.add_argument(
+        "--bulk",
+        action="store_true",
+        help="PostgreSQL, first load of a big list: faster, but the contacts are locked "
+        "until it ends (refused while a dialer runs)",
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.set_defaults(handler=run)
 
@@ -130,6 +136,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
         region=args.region.upper(),
         dry_run=args.dry_run,
         create_campaign=args.create_campaign,
+        bulk=args.bulk,
     )
     progress = _Progress()
     with (

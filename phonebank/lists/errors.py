@@ -23,3 +23,9 @@ class TargetError(ListError):
     """A targeting expression (`--where`) that cannot be understood."""
 
     code = "bad_target"
+
+
+class BulkImportRefused(ListError):
+    """A --bulk import that must not run now (a dialer is running, a lock is held)."""
+
+    code = "bulk_refused"

@@ -139,7 +139,8 @@ class Matcher:
         if target is None and _all_owned(row, state.owner_of):
             # Someone else's numbers only: importing the person would give a contact
             # the dialer can never reach, and a new one at every re-import.
-            holders = sorted({_describe(state.owner_of[p.e164]) for p, _ in row.phones})
+            owners = {id(d): d for d in (state.owner_of[p.e164] for p, _ in row.phones)}
+            holders = [_describe(d) for d in sorted(owners.values(), key=lambda d: d.id or 0)]
             counts.duplicates += len(row.phones)
             counts.phones_invalid += len(row.invalid)
             plan.rejected.append(

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Engine
 
 from phonebank.db.engine import SQLITE_BEGIN
-from phonebank.lists import pgcopy, repo
+from phonebank.lists import bulk, pgcopy, repo
 from phonebank.lists.errors import ListFileError
 from phonebank.lists.headers import map_headers
 from phonebank.lists.matcher import ChunkPlan, Counts, Known, Matcher
@@ -52,6 +52,9 @@ class ImportOptions:
     dry_run: bool = False
     create_campaign: bool = False
     chunk_size: int = DEFAULT_CHUNK
+    # PostgreSQL: foreign keys and name indexes dropped for the load and made again after
+    # it, the tables locked meanwhile (bulk.py).
+    bulk: bool = False
 
 
 # The --json summary's keys, in this order.
@@ -268,10 +271,16 @@ def import_file(
             transaction = conn.begin()
             state: _Import | None = None
             try:
+                if options.bulk:
+                    bulk.check_can_start(conn)
                 state = _Import(conn, opened, summary, options, (rejects, progress))
+                if options.bulk:
+                    bulk.drop(conn)
                 state.run(options.chunk_size)
                 if summary.rows == 0:
                     raise ListFileError(f"{path}: no data rows under the header")
+                if options.bulk:
+                    bulk.restore(conn)
             except BaseException:
                 if state is not None:
                     state.close()
