@@ -109,12 +109,12 @@ class Matcher:
 
     def candidates(self, rows: Iterable[ParsedRow]) -> set[int]:
         """Contacts the identity index names for these rows: to load with the chunk."""
-        found = set()
-        for row in rows:
-            key = row.identity_key
-            if key is not None and (cid := self.identity.get(hash(key))) is not None:
-                found.add(cid)
-        return found
+        get = self.identity.get
+        return {
+            cid
+            for row in rows
+            if (key := row.identity_key) is not None and (cid := get(hash(key))) is not None
+        }
 
     def chunk(self, rows: list[ParsedRow], known: Known) -> ChunkPlan:
         """Match the chunk's rows in order; the drafts it touched are left as written."""

@@ -31,6 +31,7 @@ class ParsedRow:
         "invalid",
         "line",
         "name_key",
+        "numbers",
         "phones",
         "reject",
         "tags",
@@ -50,6 +51,8 @@ class ParsedRow:
         self.tags = tags
         self.custom = custom
         self.phones = phones
+        # The E.164 of `phones`.
+        self.numbers: set[str] = set()
         self.invalid: list[Rejection] = []
         self.warnings: list[str] = []
         # Why the whole row is rejected (None: it is imported).
@@ -80,31 +83,20 @@ def split_numbers(cell: str) -> list[str]:
     return [part.strip() for part in _MULTI.split(cell) if part.strip()]
 
 
+def _not_a(what: str, parsed: ParsedRow, header: str, value: str) -> None:
+    parsed.warnings.append(f"{header}: {value!r} is not {what}; kept as a custom field")
+    parsed.custom[header] = value
+
+
 def _set_field(parsed: ParsedRow, target: str, header: str, value: str) -> None:
-    if target == "birth_date":
-        birth = parse_date(value)
-        if birth is None:
-            parsed.warnings.append(f"{header}: {value!r} is not a date; kept as a custom field")
-            parsed.custom[header] = value
-        else:
-            parsed.fields["birth_date"] = birth
-    elif target == "support_level":
-        level = parse_support(value)
-        if level is None:
-            parsed.warnings.append(
-                f"{header}: {value!r} is not a known support level; kept as a custom field"
-            )
-            parsed.custom[header] = value
-        else:
-            parsed.fields["support_level"] = level
-    elif target == "tags":
+    if target == "tags":
         parsed.tags.extend(t for t in parse_tags(value) if t not in parsed.tags)
     else:  # country
         parsed.fields["country"] = value.upper()[:2]
 
 
 # What a column does, decided once per file rather than once per cell.
-_PHONE, _CUSTOM, _SET, _TEXT = range(4)
+_PHONE, _CUSTOM, _SET, _TEXT, _DATE, _SUPPORT = range(6)
 
 
 class RowParser:
@@ -123,6 +115,10 @@ class RowParser:
                 self._plan.append((index, header, _PHONE, target, 0))
             elif target.startswith(CUSTOM_PREFIX):
                 self._plan.append((index, header, _CUSTOM, target[len(CUSTOM_PREFIX) :], 0))
+            elif target == "birth_date":
+                self._plan.append((index, header, _DATE, target, 0))
+            elif target == "support_level":
+                self._plan.append((index, header, _SUPPORT, target, 0))
             elif target in _SPECIAL:
                 self._plan.append((index, header, _SET, target, 0))
             elif target in SCALAR_FIELDS:
@@ -132,7 +128,7 @@ class RowParser:
     @property
     def fields(self) -> set[str]:
         """The contact fields rows of this file can fill."""
-        found = {target for _, _, kind, target, _ in self._plan if kind in (_TEXT, _SET)}
+        found = {target for _, _, kind, target, _ in self._plan if kind not in (_PHONE, _CUSTOM)}
         return found | {"last_name"} if "birth_name" in found else found
 
     def __call__(self, record: Record) -> ParsedRow:
@@ -160,6 +156,18 @@ class RowParser:
                 fields[target] = value
             elif kind == _PHONE:
                 phone_cells.append((header, value))
+            elif kind == _DATE:
+                birth = parse_date(value)
+                if birth is None:
+                    _not_a("a date", parsed, header, value)
+                else:
+                    fields[target] = birth
+            elif kind == _SUPPORT:
+                level = parse_support(value)
+                if level is None:
+                    _not_a("a known support level", parsed, header, value)
+                else:
+                    fields[target] = level
             elif kind == _CUSTOM:
                 parsed.custom[target] = value
             else:
@@ -174,7 +182,7 @@ class RowParser:
         self, parsed: ParsedRow, phone_cells: list[tuple[str, str]], postal_code: str | None
     ) -> None:
         region = self._region
-        seen: set[str] = set()
+        seen = parsed.numbers
         for header, cell in phone_cells:
             for raw in split_numbers(cell):
                 result = normalize(raw, region, postal_code)

@@ -150,7 +150,7 @@ class _Import:
                 refused.append((result, result.reject))
         self.summary.rows += len(records)
         waiting = self._waiting
-        numbers = sorted({p.e164 for row in parsed for p, _ in row.phones})
+        numbers = sorted(set().union(*(row.numbers for row in parsed)))
         external = sorted({x for r in parsed if (x := r.fields.get("external_id"))})
         lookup = partial(
             repo.lookup,
@@ -186,20 +186,16 @@ class _Import:
         conn, campaign, list_id = self.conn, self.campaign, self.list_id
         updates = repo.contact_updates(plan.changed)
         touched = plan.touched
-        phone_rows = list(pgcopy.phone_rows(plan.phones))
         if conn.dialect.name == "postgresql":
-            columns = self.contact_columns
-            contacts = pgcopy.copy_data(
-                repo.CONTACTS, columns, pgcopy.contact_rows(plan.new, campaign, columns)
-            )
-            phones = pgcopy.copy_data(repo.PHONES, pgcopy.PHONE_COLUMNS, phone_rows)
+            contacts = pgcopy.contact_copy(repo.CONTACTS, plan.new, campaign, self.contact_columns)
+            phones = pgcopy.phone_copy(repo.PHONES, plan.phones)
 
             def insert() -> None:
                 pgcopy.send_copy(conn, contacts)
                 pgcopy.send_copy(conn, phones)
 
         else:
-            new = list(plan.new)
+            new, phone_rows = list(plan.new), list(pgcopy.phone_rows(plan.phones))
 
             def insert() -> None:
                 repo.insert_contacts(conn, new, campaign)

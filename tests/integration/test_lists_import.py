@@ -349,3 +349,27 @@ def test_cli_text_summary_dry_run_and_bad_region(
     assert "--region XX: not a region" in capsys.readouterr().err
     assert cli(*argv, "--map", "Nope=phone") == 1
     assert "--map names column(s) not in the header: nope" in capsys.readouterr().err
+
+
+def test_values_with_tabs_newlines_and_backslashes_arrive_as_written(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # COPY's text format escapes these four characters; a value that has one must still
+    # arrive exactly as the file has it.
+    path = tmp_path / "odd.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, delimiter=";")
+        writer.writerow(["Nom", "Prénom", "Tél", "Ville", "Note", "Tags"])
+        writer.writerow(
+            ["Le\tGall", "Anne\nMarie", "06 12 34 56 78", "C:\\Ville", "a\\tb\r", "x\\y"]
+        )
+        writer.writerow(["Plain", "Row", "06 12 34 56 79", "Lyon", "", ""])
+        writer.writerow(["Back\\slash", "", "06 12 34 56 80", "", "\\N", ""])
+    summary = import_file(engine, path, options())
+    assert summary.contacts_created == 3, summary.rejected
+    people = {c.last_name: c for c in contacts(engine)}
+    odd = people["Le\tGall"]
+    assert (odd.first_name, odd.city) == ("Anne\nMarie", "C:\\Ville")
+    assert odd.custom_fields == {"Note": "a\\tb"} and odd.tags == ["x\\y"]
+    assert people["Back\\slash"].custom_fields == {"Note": "\\N"}
+    assert people["Plain"].city == "Lyon" and people["Back\\slash"].first_name == ""
