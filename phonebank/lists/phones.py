@@ -72,7 +72,7 @@ _SEPARATOR_CHARS = "".join(chr(c) for c in range(0x3001) if chr(c).isspace()) + 
 _DROP_SEPARATORS = str.maketrans("", "", _SEPARATOR_CHARS)
 _TRUNK_IN_BRACKETS = re.compile(r"^\+(\d{1,3})\(0\)")
 _UNKNOWN_ZONE = "Etc/Unknown"
-_MAX_RAW = 64
+_MAX_RAW = MAX_RAW = 64
 
 
 class RejectReason(StrEnum):
@@ -316,27 +316,38 @@ def _memo_entry(nsn: str) -> _Memo | RejectReason | str:
     return hit
 
 
+def normalize_fast(raw: str, region: str, postal_code: str | None = None) -> Phone | None:
+    """normalize()'s answer for a French number whose prefix is memoised (nearly every
+    number of a French list), or None when only normalize() can say."""
+    if region != "FR":
+        return None
+    # The common case in one piece, without the calls of the general path: it runs for
+    # every number of a list. The same answer as _with_postal_code(_french_fast(...)).
+    nsn = _french_nsn(raw.translate(_DROP_SEPARATORS))
+    if nsn is None:
+        return None
+    hit = _memo_entry(nsn)
+    if type(hit) is not tuple:
+        return None
+    prefix, kind, country, zones, movable = hit
+    if postal_code:
+        zone = _postal_zone(postal_code)
+        if (
+            zone is not None
+            and (movable or (len(zones) > 1 and zone in zones))
+            and not (len(zones) == 1 and zones[0] == zone)
+        ):
+            return _new_tuple(Phone, (prefix + nsn, kind, country, zone, (zone,), True))
+    # tuple.__new__: a NamedTuple's own __new__ is Python code, three times slower.
+    return _new_tuple(Phone, (prefix + nsn, kind, country, zones[0], zones, False))
+
+
 def normalize(raw: str, region: str = "FR", postal_code: str | None = None) -> Phone | Rejection:
     """Normalise one number as written; `region` is the default for national numbers."""
     raw = (raw or "")[:_MAX_RAW]
-    if region == "FR":
-        # The common case in one piece, without the calls of the general path: it runs
-        # for every number of a list. The same answer as _with_postal_code(_french_fast).
-        nsn = _french_nsn(raw.translate(_DROP_SEPARATORS))
-        if nsn is not None:
-            hit = _memo_entry(nsn)
-            if type(hit) is tuple:
-                prefix, kind, country, zones, movable = hit
-                if postal_code:
-                    zone = _postal_zone(postal_code)
-                    if (
-                        zone is not None
-                        and (movable or (len(zones) > 1 and zone in zones))
-                        and not (len(zones) == 1 and zones[0] == zone)
-                    ):
-                        return _new_tuple(Phone, (prefix + nsn, kind, country, zone, (zone,), True))
-                # tuple.__new__: a NamedTuple's own __new__ is Python code, three times slower.
-                return _new_tuple(Phone, (prefix + nsn, kind, country, zones[0], zones, False))
+    found = normalize_fast(raw, region, postal_code)
+    if found is not None:
+        return found
     result = _french_fast(_clean(raw), raw) if region == "FR" else None
     if result is None:
         result = normalize_exact(raw, region)

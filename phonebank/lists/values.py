@@ -114,4 +114,19 @@ def parse_tags(text: str) -> list[str]:
 
 def name_key(last_name: str, first_name: str) -> str:
     """Names compared without case, accents, hyphens or extra spaces."""
-    return f"{fold(last_name)}|{fold(first_name)}"
+    return f"{_fold_name(last_name)}|{_fold_name(first_name)}"
+
+
+# Names repeat (a list of a million people holds a few thousand first names): each is
+# folded once. Bounded, so a long import's memory stays flat.
+_FOLDED_MAX = 1 << 16
+_folded: dict[str, str] = {}
+
+
+def _fold_name(text: str) -> str:
+    found = _folded.get(text)
+    if found is None:
+        if len(_folded) >= _FOLDED_MAX:
+            _folded.clear()
+        found = _folded[text] = fold(text)
+    return found

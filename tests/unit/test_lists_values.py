@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from phonebank.db.enums import SupportLevel
 from phonebank.lists.headers import map_headers
 from phonebank.lists.merge import Draft, merge_into
+from phonebank.lists.phones import Phone, normalize
 from phonebank.lists.reader import Row
 from phonebank.lists.rows import parse_row, split_numbers
 from phonebank.lists.values import parse_date, parse_support, parse_tags
@@ -117,3 +120,48 @@ def test_merge_fills_keeps_aside_and_unites() -> None:
     draft.dirty = False
     assert not merge_into(draft, {"city": "Lyon"}, ["b"], {"Note": "y"})
     assert not draft.dirty
+
+
+_CELL_PARTS = st.sampled_from(
+    [
+        "06 12 34 56 78",
+        "0612345678",
+        "+33 6 12 34 56 79",
+        "0033612345680",
+        "06.12.34.56",
+        "78",
+        "0692 12 34 56",
+        "01 42 68 53 00",
+        "0899 12 34 56",
+        " / ",
+        "/",
+        "\n",
+        ";",
+        ",",
+        " ou ",
+        " ",
+        "\t",
+        "(0)",
+        "abc",
+        "\u0661",
+    ]
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(parts=st.lists(_CELL_PARTS, min_size=1, max_size=5), postal=st.sampled_from(["", "97400"]))
+def test_a_phone_cell_reads_as_split_then_normalised(parts: list[str], postal: str) -> None:
+    # RowParser reads a cell whole when the fast path takes it; that must be what splitting
+    # the cell and normalising each piece gives.
+    cell = "".join(parts).strip()
+    mapping = map_headers(["Tél", "CP"])
+    parsed = parse_row(Row(2, {"Tél": cell, "CP": postal}), mapping, "FR")
+    expected: list[tuple[str, str]] = []
+    for raw in split_numbers(cell):
+        found = normalize(raw, "FR", postal or None)
+        if isinstance(found, Phone) and found.e164 not in {e for e, _ in expected}:
+            expected.append((found.e164, raw))
+    assert [(p.e164, raw) for p, raw in parsed.phones] == expected
+    assert [p for p, _ in parsed.phones] == [
+        normalize(raw, "FR", postal or None) for _, raw in expected
+    ]
