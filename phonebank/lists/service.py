@@ -150,7 +150,8 @@ class _Import:
                 refused.append((result, result.reject))
         self.summary.rows += len(records)
         waiting = self._waiting
-        numbers = sorted(set().union(*(row.numbers for row in parsed)))
+        # Unsorted: the server sorts an = ANY() list itself.
+        numbers = list(set().union(*(row.numbers for row in parsed)))
         external = sorted({x for r in parsed if (x := r.fields.get("external_id"))})
         lookup = partial(
             repo.lookup,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, insert, text
+from sqlalchemy import Connection, Engine, insert, text
 from sqlalchemy.exc import IntegrityError
 
 from phonebank.db import make_engine, upgrade
@@ -171,3 +171,30 @@ def test_refused_on_sqlite(sqlite_url: str, tmp_path: Path) -> None:
             import_file(engine, path, ImportOptions("A", create_campaign=True, bulk=True))
     finally:
         engine.dispose()
+
+
+def test_the_campaigns_stay_readable_during_a_bulk_import(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What another session can read while a bulk import holds its locks: the campaigns
+    # (every page reads them), not the contacts.
+    url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    seen: dict[str, bool] = {}
+    restore = bulk.restore
+
+    def probe(conn: Connection) -> None:
+        with psycopg.connect(url, autocommit=True) as other:
+            other.execute("SET lock_timeout = '200ms'")
+            for table in ("campaigns", "contacts", "phone_numbers"):
+                try:
+                    other.execute(f"SELECT count(*) FROM {table}")  # noqa: S608
+                    seen[table] = True
+                except psycopg.errors.LockNotAvailable:
+                    seen[table] = False
+        restore(conn)
+
+    monkeypatch.setattr(bulk, "restore", probe)
+    path = tmp_path / "list.csv"
+    generate(path, 50)
+    import_file(engine, path, ImportOptions("A", create_campaign=True, bulk=True))
+    assert seen == {"campaigns": True, "contacts": False, "phone_numbers": False}
