@@ -13,6 +13,7 @@ matcher keeps that one in memory.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import deque
 from collections.abc import Callable
@@ -37,6 +38,8 @@ from phonebank.lists.runtime import bulk_work
 from phonebank.lists.values import name_key
 
 DEFAULT_CHUNK = 2000
+# Chunks between two collections of the youngest objects (see _report_next).
+_COLLECT_EVERY = 25
 
 
 class RejectSink(Protocol):
@@ -125,6 +128,7 @@ class _Import:
         self.contact_columns = pgcopy.contact_columns(self.parse.fields)
         self._waiting: _Chunk | None = None
         self._writes: deque[tuple[Future[int], Callable[[int], None]]] = deque()
+        self._written = 0
 
     def run(self, chunk_size: int) -> None:
         records = self.opened.records
@@ -212,6 +216,11 @@ class _Import:
     def _report_next(self) -> None:
         future, report = self._writes.popleft()
         report(future.result())
+        self._written += 1
+        if self._written % _COLLECT_EVERY == 0:
+            # The collector is paused while an import runs (runtime.py); the few reference
+            # cycles the database layers make (a handful a chunk) are let go of here.
+            gc.collect(1)
 
     def _report(
         self,
