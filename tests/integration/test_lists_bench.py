@@ -46,10 +46,11 @@ def test_bench_import_json(
     )
     assert code == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["rows"] == result["contacts_created"] == 300
+    assert result["rows"] == result["contacts_created"] == result["bulk_contacts_created"] == 300
     assert result["phones_valid"] == 450 and result["rejected"] == 0
     for key in (
         "import_rows_per_s",
+        "bulk_import_rows_per_s",
         "copy_rows_per_s",
         "import_to_copy_ratio",
         "peak_rss_mb_after_import",
