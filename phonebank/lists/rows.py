@@ -59,22 +59,13 @@ class ParsedRow:
         # Why the whole row is rejected (None: it is imported).
         self.reject: str | None = None
         # Folded "last|first", and that plus the birth date: enough to say two rows are
-        # one person (None without a name or a date). Set by `keyed()`.
+        # one person (None without a name or a date). Set once the row is parsed.
         self.name_key = "|"
         self.identity_key: str | None = None
 
     @property
     def anonymous(self) -> bool:
         return self.name_key == "|"
-
-    def keyed(self) -> ParsedRow:
-        """The row with its keys worked out from its fields (once they are final)."""
-        fields = self.fields
-        key = name_key(fields.get("last_name") or "", fields.get("first_name") or "")
-        self.name_key = key
-        birth = fields.get("birth_date")
-        self.identity_key = None if birth is None or key == "|" else f"{key}|{birth.isoformat()}"
-        return self
 
 
 def split_numbers(cell: str) -> list[str]:
@@ -178,7 +169,7 @@ class RowParser:
             fields["last_name"] = fields["birth_name"]
         self._phones(parsed, phone_cells, fields.get("postal_code"))
         if parsed.reject is None:
-            # keyed(), spelt out: a method call less on every row of a list.
+            # The keys, once the fields are final.
             key = name_key(fields.get("last_name") or "", fields.get("first_name") or "")
             parsed.name_key = key
             birth = fields.get("birth_date")
