@@ -26,7 +26,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, ForeignKeyConstraint, Table, select, text
-from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from phonebank.db.models import DialerEngine, PhoneNumber
 from phonebank.lists.errors import BulkImportRefused
@@ -68,7 +67,7 @@ def drop(conn: Connection) -> None:
         raise BulkImportRefused("--bulk is for PostgreSQL; on SQLite import without it")
     conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
     try:
-        conn.execute(DropConstraint(_foreign_key()))
+        conn.execute(text(f"ALTER TABLE {_phones.name} DROP CONSTRAINT {_foreign_key().name}"))
     except Exception as exc:
         if "lock timeout" in str(exc):
             raise BulkImportRefused(
@@ -81,4 +80,18 @@ def drop(conn: Connection) -> None:
 def restore(conn: Connection) -> None:
     """Add the key again, checked over every row in one pass (a number of a contact that
     does not exist fails the import, as it would have row by row)."""
-    conn.execute(AddConstraint(_foreign_key()))
+    conn.execute(text(_add_statement(_foreign_key())))
+
+
+def _add_statement(key: ForeignKeyConstraint) -> str:
+    """ALTER TABLE … ADD CONSTRAINT for the model's key, written out here: SQLAlchemy's
+    AddConstraint would mark the model's constraint as added apart, and every CREATE TABLE
+    made later in this process would leave it out."""
+    referred = key.elements[0].column.table.name
+    columns = ", ".join(key.column_keys)
+    targets = ", ".join(e.column.name for e in key.elements)
+    on_delete = f" ON DELETE {key.ondelete}" if key.ondelete else ""
+    return (
+        f"ALTER TABLE {_phones.name} ADD CONSTRAINT {key.name} FOREIGN KEY ({columns}) "
+        f"REFERENCES {referred} ({targets}){on_delete}"
+    )

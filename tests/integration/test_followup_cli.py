@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -76,12 +77,14 @@ def test_unknown_merge_field_and_condition_are_named(
 def test_scheduled_email_listed_then_cancelled(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # Next year's 30 November, 18:00 in Paris (17:00 UTC, winter time): always ahead.
+    year = datetime.now(UTC).year + 1
     args = ["email", "segment", "--campaign", "Municipales", "--where", "city=Paris"]
-    args += ["--template", "thanks", "--at", "2026-11-30 18:00", "--json"]
+    args += ["--template", "thanks", "--at", f"{year}-11-30 18:00", "--json"]
     assert main(args) == 0
     scheduled = _json(capsys)
     assert isinstance(scheduled, dict)
-    assert scheduled["scheduled_at"] == "2026-11-30T17:00:00+00:00"
+    assert scheduled["scheduled_at"] == f"{year}-11-30T17:00:00+00:00"
     assert main(["email", "sends", "--scheduled", "--json"]) == 0
     rows = _json(capsys)
     assert isinstance(rows, list) and len(rows) == 1

@@ -12,9 +12,10 @@ import psycopg
 import pytest
 from sqlalchemy import Connection, Engine, insert, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.schema import CreateTable
 
 from phonebank.db import make_engine, upgrade
-from phonebank.db.models import DialerEngine
+from phonebank.db.models import DialerEngine, PhoneNumber
 from phonebank.lists import bulk
 from phonebank.lists.bench import generate
 from phonebank.lists.errors import BulkImportRefused, ListFileError
@@ -198,3 +199,12 @@ def test_the_campaigns_stay_readable_during_a_bulk_import(
     generate(path, 50)
     import_file(engine, path, ImportOptions("A", create_campaign=True, bulk=True))
     assert seen == {"campaigns": True, "contacts": False, "phone_numbers": False}
+
+
+def test_the_models_are_left_as_they_were(engine: Engine, tmp_path: Path) -> None:
+    # A table created after a bulk import, in the same process, still has the key.
+    path = tmp_path / "list.csv"
+    generate(path, 10)
+    import_file(engine, path, ImportOptions("A", create_campaign=True, bulk=True))
+    created = str(CreateTable(PhoneNumber.__table__).compile(dialect=engine.dialect))  # type: ignore[arg-type]
+    assert "FOREIGN KEY(contact_id) REFERENCES contacts (id) ON DELETE CASCADE" in created
