@@ -23,7 +23,7 @@ from typing import Any
 
 from phonebank.lists.merge import Draft, NewPhone, merge_into
 from phonebank.lists.rows import ParsedRow
-from phonebank.lists.values import name_key
+from phonebank.lists.values import identity_key, name_key
 
 
 @dataclass
@@ -72,10 +72,7 @@ def identity_of(draft: Draft) -> str | None:
     """The draft's name|birth-date key (None without a name or a date)."""
     if draft.key_cache is not None:
         return draft.key_cache[0]
-    born = draft.birth_date
-    fields = draft.fields
-    key = name_key(fields.get("last_name") or "", fields.get("first_name") or "")
-    found = None if born is None or key == "|" else f"{key}|{born.isoformat()}"
+    found = identity_key(_name_of(draft), draft.birth_date)
     draft.key_cache = (found,)
     return found
 
@@ -158,7 +155,6 @@ class Matcher:
                 row.tags,
                 row.custom,
                 self._take_id(),
-                row.line,
                 self.source,
                 [],
                 0,

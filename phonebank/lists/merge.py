@@ -55,7 +55,6 @@ class Draft:
     tags: list[str] = field(default_factory=list)
     custom: dict[str, Any] = field(default_factory=dict)
     id: int | None = None
-    first_line: int = 0
     # The file it came from: its external id means something only there.
     source: str | None = None
     # Phones to write, and how many it already has in the database (their positions).

@@ -72,7 +72,7 @@ _SEPARATOR_CHARS = "".join(chr(c) for c in range(0x3001) if chr(c).isspace()) + 
 _DROP_SEPARATORS = str.maketrans("", "", _SEPARATOR_CHARS)
 _TRUNK_IN_BRACKETS = re.compile(r"^\+(\d{1,3})\(0\)")
 _UNKNOWN_ZONE = "Etc/Unknown"
-_MAX_RAW = MAX_RAW = 64
+MAX_RAW = 64
 
 
 class RejectReason(StrEnum):
@@ -238,7 +238,7 @@ def _with_postal_code(phone: Phone, postal_code: str | None) -> Phone:
 
 def normalize_exact(raw: str, region: str = "FR") -> Phone | Rejection:
     """The number alone, always through phonenumbers (no postal code, no memo)."""
-    raw = (raw or "")[:_MAX_RAW]
+    raw = (raw or "")[:MAX_RAW]
     cleaned = _clean(raw)
     if not cleaned:
         return Rejection(raw, RejectReason.EMPTY)
@@ -322,7 +322,7 @@ def normalize_fast(raw: str, region: str, postal_code: str | None = None) -> Pho
     if region != "FR":
         return None
     # The common case in one piece, without the calls of the general path: it runs for
-    # every number of a list. The same answer as _with_postal_code(_french_fast(...)).
+    # every number of a list. The same answer as the general path (property-tested).
     nsn = _french_nsn(raw.translate(_DROP_SEPARATORS))
     if nsn is None:
         return None
@@ -344,27 +344,16 @@ def normalize_fast(raw: str, region: str, postal_code: str | None = None) -> Pho
 
 def normalize(raw: str, region: str = "FR", postal_code: str | None = None) -> Phone | Rejection:
     """Normalise one number as written; `region` is the default for national numbers."""
-    raw = (raw or "")[:_MAX_RAW]
+    raw = (raw or "")[:MAX_RAW]
     found = normalize_fast(raw, region, postal_code)
     if found is not None:
         return found
-    result = _french_fast(_clean(raw), raw) if region == "FR" else None
-    if result is None:
-        result = normalize_exact(raw, region)
+    # "+33(0)6…" and other spellings the fast path takes once cleaned; else the long way
+    # (which also says why a number is refused).
+    found = normalize_fast(_clean(raw), region, postal_code) if region == "FR" else None
+    if found is not None:
+        return found
+    result = normalize_exact(raw, region)
     if isinstance(result, Rejection):
         return result
     return _with_postal_code(result, postal_code)
-
-
-def _french_fast(cleaned: str, raw: str) -> Phone | Rejection | None:
-    nsn = _french_nsn(cleaned)
-    if nsn is None:
-        return None
-    hit = _memo_entry(nsn)
-    if type(hit) is tuple:
-        prefix, kind, country, zones, _ = hit
-        return _new_tuple(Phone, (prefix + nsn, kind, country, zones[0], zones, False))
-    if hit == _NOT_MEMOISED:
-        return None
-    assert isinstance(hit, RejectReason)
-    return Rejection(raw, hit)

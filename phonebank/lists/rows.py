@@ -8,10 +8,15 @@ from typing import Any
 
 from phonebank.lists.headers import CUSTOM_PREFIX, IGNORE, PHONE, ColumnMap
 from phonebank.lists.merge import SCALAR_FIELDS
-from phonebank.lists.phones import MAX_RAW as _MAX_RAW
-from phonebank.lists.phones import Phone, Rejection, normalize, normalize_fast
+from phonebank.lists.phones import MAX_RAW, Phone, Rejection, normalize, normalize_fast
 from phonebank.lists.reader import Record, Row
-from phonebank.lists.values import name_key, parse_date, parse_support, parse_tags
+from phonebank.lists.values import (
+    identity_key,
+    name_key,
+    parse_date,
+    parse_support,
+    parse_tags,
+)
 
 # Several numbers in one cell: "06 12 34 56 78 / 01 42 68 53 00", "0612345678; 0712345678".
 _MULTI = re.compile(r"\s+/\s+|[;,|\n]|\s+(?:ou|or|et|and)\s+", re.IGNORECASE)
@@ -172,9 +177,7 @@ class RowParser:
             # The keys, once the fields are final.
             key = name_key(fields.get("last_name") or "", fields.get("first_name") or "")
             parsed.name_key = key
-            birth = fields.get("birth_date")
-            if birth is not None and key != "|":
-                parsed.identity_key = f"{key}|{birth.isoformat()}"
+            parsed.identity_key = identity_key(key, fields.get("birth_date"))
         return parsed
 
     def _phones(
@@ -186,7 +189,7 @@ class RowParser:
             # One number in the cell, nearly always. A cell with no "/" nor line break that
             # the fast path reads whole cannot be one split_numbers would cut (what else
             # it cuts on, ; , | and words, the fast path does not read), so it is that one.
-            if "/" not in cell and "\n" not in cell and len(cell) <= _MAX_RAW:
+            if "/" not in cell and "\n" not in cell and len(cell) <= MAX_RAW:
                 phone = normalize_fast(cell, region, postal_code)
                 if phone is not None:
                     if phone.e164 not in seen:

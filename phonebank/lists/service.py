@@ -29,13 +29,13 @@ from sqlalchemy import Connection, Engine
 from phonebank.db.engine import SQLITE_BEGIN
 from phonebank.lists import bulk, pgcopy, repo
 from phonebank.lists.errors import ListFileError
-from phonebank.lists.headers import map_headers
+from phonebank.lists.headers import ColumnMap, map_headers
 from phonebank.lists.matcher import ChunkPlan, Counts, Known, Matcher
 from phonebank.lists.pipeline import Pipeline
 from phonebank.lists.reader import ListFile, Record, open_list
 from phonebank.lists.rows import ParsedRow, RowParser
 from phonebank.lists.runtime import bulk_work
-from phonebank.lists.values import name_key
+from phonebank.lists.values import identity_key, name_key
 
 DEFAULT_CHUNK = 2000
 # Chunks between two collections of the youngest objects (see _report_next).
@@ -55,8 +55,8 @@ class ImportOptions:
     dry_run: bool = False
     create_campaign: bool = False
     chunk_size: int = DEFAULT_CHUNK
-    # PostgreSQL: foreign keys and name indexes dropped for the load and made again after
-    # it, the tables locked meanwhile (bulk.py).
+    # PostgreSQL: the numbers' foreign key dropped for the load and added again after it,
+    # the contacts and numbers locked meanwhile (bulk.py).
     bulk: bool = False
 
 
@@ -103,6 +103,7 @@ class _Import:
         self,
         conn: Connection,
         opened: ListFile,
+        mapping: ColumnMap,
         summary: ImportSummary,
         options: ImportOptions,
         reporting: tuple[RejectSink | None, Callable[[int, float], None] | None],
@@ -118,13 +119,13 @@ class _Import:
         self.source = opened.path.name[:128]
         # hash(name|birth date) -> contact id: one small int pair per dated contact.
         identity = {
-            hash(f"{name_key(last, first)}|{born.isoformat()}"): cid
+            hash(identity_key(name_key(last, first), born)): cid
             for cid, last, first, born in repo.identity_rows(conn, self.campaign)
         }
         self.matcher = Matcher(self.source, identity, summary)
         self.ids = repo.ContactIds(conn)
         self.pipeline = Pipeline(threaded=conn.dialect.name == "postgresql")
-        self.parse = RowParser(map_headers(opened.headers, options.overrides), options.region)
+        self.parse = RowParser(mapping, options.region)
         self.contact_columns = pgcopy.contact_columns(self.parse.fields)
         self._waiting: _Chunk | None = None
         self._writes: deque[tuple[Future[int], Callable[[int], None]]] = deque()
@@ -243,13 +244,15 @@ class _Import:
             self.progress(*done)
 
 
-def _opened_mapping_check(opened: ListFile, options: ImportOptions, path: Path) -> None:
+def _mapping(opened: ListFile, options: ImportOptions, path: Path) -> ColumnMap:
+    """The file's columns mapped; ListFileError when none holds phone numbers."""
     mapping = map_headers(opened.headers, options.overrides, source=str(path))
     if not mapping.phone_columns:
         raise ListFileError(
             f"{path}: no phone column among {', '.join(opened.headers)}; "
             "name one with --map COLUMN=phone"
         )
+    return mapping
 
 
 def import_file(
@@ -272,14 +275,14 @@ def import_file(
     immediate = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
     with open_list(path) as opened, bulk_work():
         summary.encoding, summary.delimiter = opened.encoding, opened.delimiter
-        _opened_mapping_check(opened, options, path)
+        mapping = _mapping(opened, options, path)
         with immediate.connect() as conn:
             transaction = conn.begin()
             state: _Import | None = None
             try:
                 if options.bulk:
                     bulk.check_can_start(conn)
-                state = _Import(conn, opened, summary, options, (rejects, progress))
+                state = _Import(conn, opened, mapping, summary, options, (rejects, progress))
                 if options.bulk:
                     bulk.drop(conn)
                 state.run(options.chunk_size)

@@ -117,6 +117,12 @@ def name_key(last_name: str, first_name: str) -> str:
     return f"{_fold_name(last_name)}|{_fold_name(first_name)}"
 
 
+def identity_key(name: str, born: date | None) -> str | None:
+    """A name_key and a birth date: enough to say two rows are one person (None without
+    a name or a date)."""
+    return None if born is None or name == "|" else f"{name}|{born.isoformat()}"
+
+
 # Names repeat (a list of a million people holds a few thousand first names): each is
 # folded once. Bounded, so a long import's memory stays flat.
 _FOLDED_MAX = 1 << 16
